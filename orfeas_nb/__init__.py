@@ -1,0 +1,48 @@
+"""orfeas_nb: a Jupyter-native 2D→3D studio.
+
+    >>> import orfeas_nb
+    >>> model = orfeas_nb.image_to_3d(orfeas_nb.samples.path("shapes"), method="relief", quality=3)
+    >>> model.export("shapes.stl")  # doctest: +SKIP
+
+Importing this package is cheap: the mesh engine, torch, diffusers and the widgets load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "image_to_3d": ("orfeas_nb.api", "image_to_3d"),
+    "methods": ("orfeas_nb.api", "methods"),
+    "Model3D": ("orfeas_nb.model", "Model3D"),
+    "samples": ("orfeas_nb.samples", None),
+    "errors": ("orfeas_nb.errors", None),
+    "config": ("orfeas_nb.config", None),
+    "OrfeasError": ("orfeas_nb.errors", "OrfeasError"),
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import config, errors, samples
+    from .api import image_to_3d, methods
+    from .errors import OrfeasError
+    from .model import Model3D
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'orfeas_nb' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,112 @@
+"""The ``orfeas`` command line. Exit codes: 0 ok, 2 bad input, 3 model unavailable, 4 out of resources, 1 other."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__, config
+from .errors import OrfeasError
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+class OrfeasGroup(click.Group):
+    """A click group that turns errors into one line on stderr and the documented exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OrfeasError as exc:
+            click.echo(f"error: {_one_line(exc)}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+            if os.environ.get("ORFEAS_DEBUG"):
+                traceback.print_exc()
+            click.echo(
+                f"unexpected error: {type(exc).__name__}: {_one_line(exc)} (set ORFEAS_DEBUG=1 for the traceback)",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+@click.group(cls=OrfeasGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="orfeas")
+def cli() -> None:
+    """orfeas: turn pictures and prompts into printable 3D models."""
+
+
+@cli.command()
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="output folder (default: $ORFEAS_OUTPUT_DIR/demo)")
+@click.option("--quality", type=click.IntRange(1, 10), default=6, show_default=True, help="detail, 1–10")
+def demo(out: Path | None, quality: int) -> None:
+    """Turn the bundled sample images into printable models with every weight-free method."""
+    from .demo import run_demo, summary_table
+
+    out = out or config.output_dir() / "demo"
+    results = run_demo(out, quality=quality)
+    for result in results:
+        click.echo(f"wrote {result.path}")
+    click.echo(f"wrote {out / 'summary.json'}")
+    click.echo("")
+    click.echo(summary_table(results))
+
+
+@cli.command("image-to-3d")
+@click.argument("image", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="output file; the suffix picks the format (stl, obj, glb, ply, 3mf)")
+@click.option("--method", default="relief", show_default=True, help="image→3D method (see `orfeas methods`)")
+@click.option("--quality", type=int, default=7, show_default=True, help="detail, 1–10")
+@click.option("--size-mm", type=float, default=100.0, show_default=True, help="longest side in millimetres")
+@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="a method option, repeatable")
+def image_to_3d_command(image: Path, out: Path, method: str, quality: int, size_mm: float, options: tuple[str, ...]) -> None:
+    """Turn IMAGE into a printable 3D model written to OUT."""
+    from .api import image_to_3d
+    from .mesh.export import format_for
+    from .mesh.options import parse_option_text
+
+    format_for(out)  # reject an unknown suffix before any work
+    parsed = dict(parse_option_text(text) for text in options)
+    model = image_to_3d(image, method=method, quality=quality, size_mm=size_mm, **parsed)
+    path = model.export(out)
+    report = model.report()
+    click.echo(f"wrote {path} ({report.triangles:,} triangles, watertight: {'yes' if report.watertight else 'NO'})")
+
+
+@cli.command("methods")
+def methods_command() -> None:
+    """List the image→3D methods and their options."""
+    from .mesh.methods import METHODS
+
+    for method in METHODS.values():
+        click.echo(f"{method.name}: {method.summary}")
+        for opt in method.options:
+            rng = f" [{opt.low}–{opt.high}]" if opt.low is not None else ""
+            rng = f" [{'|'.join(opt.choices)}]" if opt.choices else rng
+            click.echo(f"    {opt.name}={opt.default}{rng}  {opt.doc}")
+
+
+@cli.command()
+def doctor() -> None:
+    """Print versions, the compute device and the settings in force."""
+    from .doctor import sections
+
+    for title, rows in sections():
+        click.echo(f"{title}:")
+        for key, value in rows:
+            click.echo(f"  {key}: {value}")
+
+
+def main() -> None:  # pragma: no cover - the console-script entry point
+    """Entry point of the ``orfeas`` console script."""
+    sys.exit(cli.main(prog_name="orfeas"))

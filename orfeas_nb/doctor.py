@@ -1,0 +1,32 @@
+"""What ``orfeas doctor`` reports: versions, compute device and settings, without loading torch eagerly."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+
+from . import config
+from .api import package_versions
+
+Section = tuple[str, list[tuple[str, object]]]
+
+
+def versions_section() -> Section:
+    """Python and package versions."""
+    extra = ("torch", "diffusers", "transformers", "jupyterlab", "ipywidgets", "pythreejs", "prometheus-client")
+    rows: list[tuple[str, object]] = [("python", platform.python_version())]
+    rows += list(package_versions(extra).items())
+    return "versions", rows
+
+
+def settings_section() -> Section:
+    """Every ORFEAS_* setting in force."""
+    return "settings", [(env, value) for env, value, _doc in config.describe()]
+
+
+SECTIONS: list[Callable[[], Section]] = [versions_section, settings_section]
+
+
+def sections() -> list[Section]:
+    """Every doctor section, in order."""
+    return [make() for make in SECTIONS]

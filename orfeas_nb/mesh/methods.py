@@ -1,0 +1,43 @@
+"""The registry of weight-free image→3D methods: name → :class:`MeshMethod`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from ..timing import Stages
+from . import relief
+from .options import Option, resolve_options
+from .quality import QualityLevel
+from .result import MeshResult
+
+Builder = Callable[..., MeshResult]
+
+
+@dataclass(frozen=True)
+class MeshMethod:
+    """A named image→3D method: how it builds a mesh and which options it takes."""
+
+    name: str
+    summary: str
+    build: Builder
+    options: tuple[Option, ...]
+
+    def resolve(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Options with defaults filled in and every value checked."""
+        return resolve_options(self.name, self.options, given)
+
+    def run(self, image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
+        """Build the mesh from a checked image with already resolved options."""
+        return self.build(image, size_mm=size_mm, level=level, options=options, stages=stages)
+
+
+METHODS: dict[str, MeshMethod] = {
+    m.name: m
+    for m in (
+        MeshMethod("relief", "brightness or alpha → height above a flat base", relief.build, relief.OPTIONS),
+    )
+}

@@ -1,0 +1,49 @@
+"""The ``quality`` scale (1–10): height-field resolution and the error bound of the triangulation.
+
+========  ==================  =====================
+quality   samples, long side  max error (% of size)
+========  ==================  =====================
+1         64                  0.40
+2         96                  0.30
+3         128                 0.20
+4         192                 0.15
+5         256                 0.10
+6         320                 0.075
+7         400                 0.05
+8         512                 0.035
+9         768                 0.02
+10        1024                0.01
+========  ==================  =====================
+
+The sample count is further capped by the image's own size and by ``ORFEAS_MAX_GRID``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import config
+
+_RESOLUTION = (64, 96, 128, 192, 256, 320, 400, 512, 768, 1024)
+_ERROR_PERCENT = (0.40, 0.30, 0.20, 0.15, 0.10, 0.075, 0.05, 0.035, 0.02, 0.01)
+
+
+@dataclass(frozen=True)
+class QualityLevel:
+    """What one quality step means for a model whose longest side is ``size_mm``."""
+
+    quality: int
+    resolution: int
+    max_error_mm: float
+
+
+def level(quality: int, size_mm: float, image_long_side: int | None = None) -> QualityLevel:
+    """Resolve a quality step into a grid resolution and an error bound in millimetres.
+
+    >>> level(5, 100.0).resolution, level(5, 100.0).max_error_mm
+    (256, 0.1)
+    """
+    resolution = min(_RESOLUTION[quality - 1], config.get("max_grid"))
+    if image_long_side is not None:
+        resolution = min(resolution, max(image_long_side, 2))
+    return QualityLevel(quality, max(resolution, 2), size_mm * _ERROR_PERCENT[quality - 1] / 100.0)
