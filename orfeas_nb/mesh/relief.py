@@ -42,17 +42,29 @@ def height_map(image: Image.Image, options: dict) -> np.ndarray:
     return lum
 
 
-def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
-    """Relief solid whose longest side is ``size_mm``: base plus ``height_mm`` × relative height."""
+def solid_from_heights(
+    relative: np.ndarray, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages
+) -> MeshResult:
+    """Relief solid from relative heights in [0, 1] (any float array, e.g. a depth map).
+
+    The array is resampled to the quality's grid; the longest side becomes ``size_mm``.
+    """
     with stages("resample"):
-        columns, rows = images.grid_shape(*image.size, level.resolution)
-        grid = images.resample(image, columns, rows)
-        pitch = size_mm / (max(columns, rows) - 1)
+        rows, columns = relative.shape
+        grid_columns, grid_rows = images.grid_shape(columns, rows, level.resolution)
+        field = Image.fromarray(np.asarray(relative, dtype=np.float32), "F")
+        grid = np.asarray(images.resample(field, grid_columns, grid_rows), dtype=np.float32)
+        pitch = size_mm / (max(grid_columns, grid_rows) - 1)
     with stages("heights"):
-        heights = options["base_mm"] + options["height_mm"] * height_map(grid, options)
+        heights = options["base_mm"] + options["height_mm"] * np.clip(grid, 0.0, 1.0)
     with stages("triangulate"):
         mesh = grid_solid(heights, pitch)
-    return MeshResult(
-        mesh,
-        {"grid": [columns, rows], "pitch_mm": pitch, "achieved_max_error_mm": 0.0, "min_wall_mm": options["base_mm"]},
-    )
+    info = {"grid": [grid_columns, grid_rows], "pitch_mm": pitch, "achieved_max_error_mm": 0.0}
+    return MeshResult(mesh, {**info, "min_wall_mm": options["base_mm"]})
+
+
+def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
+    """Relief solid whose longest side is ``size_mm``: base plus ``height_mm`` × relative height."""
+    with stages("heights"):
+        relative = height_map(image, options)
+    return solid_from_heights(relative, size_mm=size_mm, level=level, options=options, stages=stages)
