@@ -10,7 +10,7 @@ Importing this package is cheap: the mesh engine, torch, diffusers and the widge
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -24,13 +24,7 @@ _LAZY = {
     "OrfeasError": ("orfeas_nb.errors", "OrfeasError"),
 }
 
-__all__ = sorted(_LAZY) + ["__version__"]
-
-if TYPE_CHECKING:  # pragma: no cover
-    from . import config, errors, samples
-    from .api import image_to_3d, methods
-    from .errors import OrfeasError
-    from .model import Model3D
+__all__ = [*sorted(_LAZY), "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -66,7 +66,7 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
         "input": {"sha256": loaded.sha256, "format": loaded.format, "size_px": list(loaded.size)},
         "versions": package_versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "triangles": int(len(result.mesh.faces)),
+        "triangles": len(result.mesh.faces),
         "max_error_mm_target": lvl.max_error_mm,
         **result.info,
         "timings_s": {**stages.rounded(), "total": round(time.perf_counter() - started, 4)},

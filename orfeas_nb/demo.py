@@ -48,7 +48,9 @@ def run_demo(out: Path, *, quality: int = 6, size_mm: float = 100.0) -> list[Dem
     results = []
     for run in DEMO_RUNS:
         started = time.perf_counter()
-        model = image_to_3d(samples.path(run.sample), method=run.method, quality=quality, size_mm=size_mm, **dict(run.options))
+        model = image_to_3d(
+            samples.path(run.sample), method=run.method, quality=quality, size_mm=size_mm, **dict(run.options)
+        )
         path = model.export(out / f"{run.name}.{run.format}")
         report = model.report()
         results.append(DemoResult(run, path, report.triangles, report.watertight, time.perf_counter() - started))
@@ -72,6 +74,9 @@ def run_demo(out: Path, *, quality: int = 6, size_mm: float = 100.0) -> list[Dem
 def summary_table(results: list[DemoResult]) -> str:
     """A fixed-width table: file, method, triangles, watertight, seconds."""
     rows = [("file", "method", "triangles", "watertight", "seconds")]
-    rows += [(r.path.name, r.run.method, f"{r.triangles:,}", "yes" if r.watertight else "NO", f"{r.seconds:.2f}") for r in results]
+    rows += [
+        (r.path.name, r.run.method, f"{r.triangles:,}", "yes" if r.watertight else "NO", f"{r.seconds:.2f}")
+        for r in results
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)

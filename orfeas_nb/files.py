@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -38,7 +39,7 @@ def write_bytes(path: str | os.PathLike, data: bytes | str) -> Path:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException as exc:
-        with _quietly():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
             raise ExportError(f"cannot write {target}: {exc.strerror or exc}; nothing was written") from exc
@@ -50,10 +51,3 @@ def write_json(path: str | os.PathLike, document: Any) -> Path:
     """Write ``document`` as indented UTF-8 JSON, atomically."""
     return write_bytes(path, json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
 
-
-class _quietly:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return True

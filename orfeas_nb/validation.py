@@ -6,6 +6,7 @@ Image types are sniffed from the first bytes, never from a file name or a MIME t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import math
@@ -132,13 +133,14 @@ def _decode(data: bytes, label: str) -> Image.Image:
     except InvalidInput:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InvalidInput(f"{label} looks like a decompression bomb: {exc}") from None
+        raise InvalidInput(
+            f"{label} looks like a decompression bomb ({exc}); the limit is {config.get('max_pixels')} pixels "
+            "(ORFEAS_MAX_PIXELS)"
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
         raise InvalidInput(f"{label} could not be decoded as {fmt} (truncated or corrupt?): {exc}") from None
-    try:
+    with contextlib.suppress(Exception):  # a broken EXIF block should not reject a readable image
         image = ImageOps.exif_transpose(image)
-    except Exception:  # noqa: BLE001 - a broken EXIF block should not reject a readable image
-        pass
     return _normalise_mode(image)
 
 
