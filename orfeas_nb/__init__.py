@@ -22,6 +22,7 @@ _LAZY = {
     "errors": ("orfeas_nb.errors", None),
     "config": ("orfeas_nb.config", None),
     "OrfeasError": ("orfeas_nb.errors", "OrfeasError"),
+    "batch": ("orfeas_nb.batch", None),
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]

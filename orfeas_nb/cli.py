@@ -107,6 +107,43 @@ def doctor() -> None:
             click.echo(f"  {key}: {value}")
 
 
+@cli.command("batch")
+@click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--params", "params", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="YAML or JSON: 'grid' (every combination), 'runs' (a list), optional 'common'")
+@click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="folder for one sub-folder per run and summary.csv/summary.json")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="local Dask worker processes [default: 2]")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://127.0.0.1:8786")
+@click.pass_context
+def batch_command(
+    ctx: click.Context, notebook: Path, params: Path, out: Path, workers: int | None, scheduler: str | None
+) -> None:
+    """Run NOTEBOOK once per parameter set in FILE, each a papermill run in a Dask task.
+
+    Exit code 1 if any run failed. Running the same command again skips the runs that finished.
+    """
+    from .batch import run
+
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("give --workers (a local cluster) or --scheduler (an existing one), not both")
+    try:
+        result = run(notebook, params, out, workers=workers or 2, scheduler=scheduler)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished runs in {out} are kept; run the same command again to do the rest", err=True)
+        ctx.exit(130)
+    for record in result.failed:
+        error = record["error"]
+        where = "" if error["cell_index"] is None else f" in cell {error['cell_index']}"
+        click.echo(f"failed {record['run']}{where}: {error['ename']}: {_one_line(error['evalue'])}", err=True)
+    click.echo(
+        f"{len(result.runs)} runs: {len(result.runs) - len(result.failed)} ok ({len(result.reused)} reused), "
+        f"{len(result.failed)} failed; summary in {result.summary_csv} and {result.summary_json}"
+    )
+    if result.failed:
+        ctx.exit(1)
+
+
 def main() -> None:  # pragma: no cover - the console-script entry point
     """Entry point of the ``orfeas`` console script."""
     sys.exit(cli.main(prog_name="orfeas"))

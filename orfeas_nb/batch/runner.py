@@ -1,0 +1,205 @@
+"""``orfeas_nb.batch.run``: a parameter sweep over a notebook, one papermill run per Dask task."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import importlib.metadata
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidInput, OutOfResources
+from .execute import execute_run
+from .params import check_against_notebook, expand, read_params_file, run_id
+from .store import finished_record, save_run, write_summary
+
+OUTPUT_PARAM = "output_dir"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch did: every run's record (``runs``) and where the summary files are."""
+
+    out: Path
+    runs: list[dict[str, Any]]
+    summary_csv: Path
+    summary_json: Path
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        """Records of the runs that failed."""
+        return [r for r in self.runs if r["status"] == "failed"]
+
+    @property
+    def reused(self) -> list[dict[str, Any]]:
+        """Records of runs that had finished before and were skipped."""
+        return [r for r in self.runs if r.get("reused")]
+
+    def __repr__(self) -> str:
+        return (
+            f"<BatchResult {len(self.runs)} runs: {len(self.runs) - len(self.failed)} ok "
+            f"({len(self.reused)} reused), {len(self.failed)} failed>"
+        )
+
+
+def run(
+    notebook: str | os.PathLike,
+    params: str | os.PathLike | dict | list,
+    out: str | os.PathLike,
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    progress: bool = True,
+    cwd: str | os.PathLike | None = None,
+) -> BatchResult:
+    """Run ``notebook`` once per parameter set in ``params`` on Dask and write one folder per run to ``out``.
+
+    ``params`` is a YAML/JSON file or the same data as a dict (``{"grid": {...}}``, ``{"runs": [...]}``)
+    or list. Work goes to a ``LocalCluster`` with ``workers`` processes, or to the scheduler at
+    ``scheduler`` (``"tcp://host:port"``; its workers need orfeas_nb installed). If the notebook has an
+    ``output_dir`` parameter, each run's files go to ``<out>/<run>/outputs``. Runs that finished in an
+    earlier batch are skipped; failures are recorded and never stop the others. Relative paths in the
+    parameters resolve against ``cwd`` (default: the current folder) where workers can see it.
+
+    >>> result = run("notebooks/image_to_3d.ipynb", {"grid": {"quality": [4, 8]}}, "sweep")  # doctest: +SKIP
+    >>> [r["status"] for r in result.runs]  # doctest: +SKIP
+    ['ok', 'ok']
+    """
+    # 1. Check inputs
+    nb_path = Path(notebook)
+    text, declared = _read_notebook(nb_path)
+    document = params if isinstance(params, (dict, list)) else read_params_file(params)
+    runs = expand(document)
+    output_param = OUTPUT_PARAM if OUTPUT_PARAM in declared else None
+    check_against_notebook(runs, declared, nb_path.name, output_param)
+    if scheduler is None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 256):
+        raise InvalidInput(f"workers must be a whole number from 1 to 256, got {workers!r}")
+    out = Path(out)
+    header = {
+        "notebook": str(nb_path),
+        "notebook_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "started": _now(),
+        "versions": _versions(),
+    }
+
+    # 2. Skip runs that finished before
+    rows: dict[str, dict[str, Any]] = {}
+    todo = []
+    for params_ in runs:
+        rid = run_id(params_)
+        done = finished_record(out / rid)
+        if done is not None:
+            rows[rid] = {**done, "reused": True}
+        else:
+            rows[rid] = {"run": rid, "params": params_, "status": "not run"}
+            todo.append(rid)
+
+    # 3. Submit the rest, 4. save each run as it finishes, 5. summarise (also after Ctrl-C)
+    try:
+        if todo:
+            where = str(Path(cwd or os.getcwd()).resolve())
+            with _client(workers, scheduler) as client:
+                _execute(client, todo, rows, text, nb_path.name, header, output_param, where, progress, out)
+    finally:
+        csv_path, json_path = write_summary(out, {**header, "finished": _now()}, list(rows.values()))
+    return BatchResult(out, list(rows.values()), csv_path, json_path)
+
+
+def _execute(client, todo, rows, text, name, header, output_param, cwd, progress, out) -> None:
+    from distributed import as_completed
+    from tqdm import tqdm
+
+    futures = {
+        client.submit(
+            execute_run, text, rows[rid]["params"], output_param=output_param, cwd=cwd, pure=False
+        ): rid
+        for rid in todo
+    }
+    try:
+        with tqdm(total=len(futures), desc="batch", unit="run", disable=not progress, file=sys.stderr) as bar:
+            for future in as_completed(futures):
+                rid = futures[future]
+                record = {"run": rid, "params": rows[rid]["params"], "notebook": name,
+                          "notebook_sha256": header["notebook_sha256"], "versions": header["versions"]}
+                rows[rid] = save_run(out / rid, name, future.result(), record)
+                bar.update()
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+
+
+def _read_notebook(path: Path) -> tuple[str, dict[str, Any]]:
+    """The notebook without its outputs, as text, and its declared parameters (name → default)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise InvalidInput(f"notebook {path} does not exist") from None
+    except (OSError, ValueError, nbformat.ValidationError) as exc:
+        raise InvalidInput(f"cannot read notebook {path}: {' '.join(str(exc).split())[:300]}") from exc
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        raise InvalidInput(f"{path.name} has no cell tagged 'parameters'; tag the cell that sets its defaults")
+    from papermill import inspect_notebook
+
+    declared = {name: spec["default"] for name, spec in inspect_notebook(str(path)).items()}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nbformat.writes(nb), declared
+
+
+@contextlib.contextmanager
+def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
+    """A Dask client: on a fresh ``LocalCluster`` of ``workers`` processes, or on the scheduler at an address."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); start one with "
+                "`dask scheduler` and `dask worker ADDRESS`, or leave out --scheduler to run locally"
+            ) from exc
+        with client:
+            try:
+                client.wait_for_workers(1, timeout=30)
+            except TimeoutError as exc:
+                raise OutOfResources(f"no Dask worker joined the scheduler at {scheduler} within 30 s") from exc
+            yield client
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="orfeas-dask-") as scratch,
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            local_directory=scratch,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for name in ("orfeas_nb", "papermill", "nbclient", "distributed"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
