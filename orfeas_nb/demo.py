@@ -29,6 +29,9 @@ DEMO_RUNS = (
     DemoRun("shapes", "relief", "stl"),
     DemoRun("logo", "relief", "3mf", (("height_mm", 3.0),)),
     DemoRun("scene", "relief", "glb", (("height_mm", 8.0),)),
+    DemoRun("scene", "lithophane", "3mf", (("frame_mm", 3.0),)),
+    DemoRun("logo", "extrude", "stl", (("height_mm", 4.0), ("base_mm", 1.0))),
+    DemoRun("shapes", "inflate", "ply", (("roundness", 0.6),)),
 )
 
 

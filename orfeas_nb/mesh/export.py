@@ -1,36 +1,103 @@
 """Meshes to files: stl (binary), obj, glb, ply and 3mf, in millimetres, written atomically.
 
 The format comes from the suffix unless given. :data:`EXPORTERS` maps each format to a function that
-turns a mesh (and optionally its manifest) into bytes.
+turns a mesh (and optionally its manifest) into bytes. Where the format has room the manifest rides
+along: glTF ``extras.orfeas_manifest``, a PLY ``comment orfeas_manifest {json}`` header line, 3MF
+``<metadata name="orfeas:manifest">``, an OBJ ``# orfeas_manifest {json}`` comment, and a short
+summary in the 80-byte binary STL header.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import trimesh
+from trimesh.exchange.gltf import export_glb
 
 from ..errors import ExportError, UnsupportedFormat
 from ..files import write_bytes
 
+MANIFEST_KEY = "orfeas_manifest"
+_NAMESPACE = "https://github.com/orfeas-nb/orfeas_nb/manifest"
 
-def _trimesh_bytes(file_type: str) -> Callable[[trimesh.Trimesh, dict | None], bytes]:
-    def encode(mesh: trimesh.Trimesh, manifest: dict | None) -> bytes:
-        data = mesh.export(file_type=file_type)
-        return data.encode("utf-8") if isinstance(data, str) else data
 
-    return encode
+def _one_line(manifest: dict) -> str:
+    return json.dumps(manifest, separators=(",", ":"), sort_keys=False, default=str, ensure_ascii=True)
+
+
+def _stl(mesh: trimesh.Trimesh, manifest: dict | None) -> bytes:
+    data = bytearray(mesh.export(file_type="stl"))
+    if manifest:
+        sha = str((manifest.get("input") or {}).get("sha256", ""))[:16]
+        text = f"orfeas_nb {manifest.get('method', '')} mm sha256={sha}".encode("ascii", "replace")[:80]
+        data[:80] = text.ljust(80, b" ")
+    return bytes(data)
+
+
+def _obj(mesh: trimesh.Trimesh, manifest: dict | None) -> bytes:
+    text = mesh.export(file_type="obj")
+    header = f"# {MANIFEST_KEY} {_one_line(manifest)}\n" if manifest else ""
+    return (header + text).encode("utf-8")
+
+
+def _ply(mesh: trimesh.Trimesh, manifest: dict | None) -> bytes:
+    data = mesh.export(file_type="ply")
+    if not manifest:
+        return data
+    first, second, rest = data.split(b"\n", 2)
+    comment = f"comment {MANIFEST_KEY} {_one_line(manifest)}".encode("ascii")
+    return b"\n".join([first, second, comment, rest])
+
+
+def _glb(mesh: trimesh.Trimesh, manifest: dict | None) -> bytes:
+    def add_extras(tree: dict) -> None:
+        tree.setdefault("asset", {})["extras"] = {"units": "millimeters"}
+        if manifest:
+            tree["extras"] = {MANIFEST_KEY: json.loads(_one_line(manifest))}
+
+    return export_glb(trimesh.Scene(mesh), tree_postprocessor=add_extras)
+
+
+def _3mf(mesh: trimesh.Trimesh, manifest: dict | None) -> bytes:
+    data = mesh.export(file_type="3mf")
+    if not manifest:
+        return data
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "3D/3dmodel.model":
+                content = _with_metadata(content.decode("utf-8"), manifest).encode("utf-8")
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def _with_metadata(model_xml: str, manifest: dict) -> str:
+    start = model_xml.index("<model ")
+    end = model_xml.index(">", start)
+    entries = (
+        f'<metadata name="Application">orfeas_nb {escape(str(manifest.get("versions", {}).get("orfeas_nb", "")))}</metadata>'
+        f'<metadata name="Title">{escape(str(manifest.get("method", "")))} model</metadata>'
+        f'<metadata name="orfeas:manifest">{escape(_one_line(manifest))}</metadata>'
+    )
+    opening = model_xml[start:end] + f' xmlns:orfeas="{_NAMESPACE}">'
+    return model_xml[:start] + opening + entries + model_xml[end + 1 :]
 
 
 EXPORTERS: dict[str, Callable[[trimesh.Trimesh, dict | None], bytes]] = {
-    "stl": _trimesh_bytes("stl"),
-    "obj": _trimesh_bytes("obj"),
-    "glb": _trimesh_bytes("glb"),
-    "ply": _trimesh_bytes("ply"),
-    "3mf": _trimesh_bytes("3mf"),
+    "stl": _stl,
+    "obj": _obj,
+    "glb": _glb,
+    "ply": _ply,
+    "3mf": _3mf,
 }
 
 
@@ -44,11 +111,37 @@ def format_for(path: str | os.PathLike, format: str | None = None) -> str:
 
 
 def mesh_bytes(mesh: trimesh.Trimesh, format: str, manifest: dict[str, Any] | None = None) -> bytes:
-    """Encode ``mesh`` in ``format`` (one of :data:`EXPORTERS`)."""
+    """Encode ``mesh`` in ``format`` (one of :data:`EXPORTERS`), embedding ``manifest`` where there is room."""
     try:
         return EXPORTERS[format](mesh, manifest)
     except ImportError as exc:
         raise ExportError(f"exporting {format} needs an optional package: {exc}; pip install 'trimesh[easy]'") from exc
+
+
+def embedded_manifest(data: bytes, format: str) -> dict | None:
+    """Read back the manifest embedded by :func:`mesh_bytes` (None for STL or when absent).
+
+    >>> import trimesh
+    >>> embedded_manifest(mesh_bytes(trimesh.creation.box(), "ply", {"method": "relief"}), "ply")
+    {'method': 'relief'}
+    """
+    if format == "glb":
+        length = int.from_bytes(data[12:16], "little")
+        return json.loads(data[20 : 20 + length]).get("extras", {}).get(MANIFEST_KEY)
+    if format in ("ply", "obj"):
+        prefix = ("comment " if format == "ply" else "# ").encode() + MANIFEST_KEY.encode() + b" "
+        for line in data.split(b"\n", 64)[:64]:
+            if line.startswith(prefix):
+                return json.loads(line[len(prefix) :])
+        return None
+    if format == "3mf":
+        import xml.etree.ElementTree as ET
+
+        root = ET.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("3D/3dmodel.model"))  # noqa: S314
+        for element in root:
+            if element.tag.endswith("metadata") and element.get("name") == "orfeas:manifest":
+                return json.loads(element.text or "null")
+    return None
 
 
 def export_mesh(

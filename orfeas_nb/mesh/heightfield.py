@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import trimesh
+from pydelatin import Delatin
 
 
 def grid_vertices(heights: np.ndarray, pitch: float) -> np.ndarray:
@@ -63,6 +64,58 @@ def close_surface(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, 
     return all_vertices, all_faces
 
 
+def adaptive_surface(heights: np.ndarray, pitch: float, max_error_mm: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Error-bounded triangulation of a height field with pydelatin (Garland–Heckbert refinement).
+
+    Returns vertices (mm), counter-clockwise faces and the achieved maximum vertical error in mm: no
+    sample of ``heights`` is further than that from the surface. The outline keeps the rectangle, so
+    :func:`close_surface` closes it.
+    """
+    rows, columns = heights.shape
+    field = np.ascontiguousarray(heights, dtype=np.float32)
+    tin = Delatin(field, width=columns, height=rows, max_error=float(max_error_mm))
+    cols, rws = tin.vertices[:, 0].astype(np.int64), tin.vertices[:, 1].astype(np.int64)
+    vertices = np.column_stack([cols * pitch, (rows - 1 - rws) * pitch, heights[rws, cols].astype(np.float64)])
+    faces = counter_clockwise(vertices, tin.triangles.astype(np.int64))
+    return vertices, faces, float(tin.error)
+
+
+def counter_clockwise(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """``faces`` reordered where needed so each is counter-clockwise seen from +z; zero-area faces dropped."""
+    a, b, c = (vertices[faces[:, i], :2] for i in range(3))
+    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    faces = faces[cross != 0].copy()
+    flip = cross[cross != 0] < 0
+    faces[flip] = faces[flip][:, ::-1]
+    return faces
+
+
+def surface(heights: np.ndarray, pitch: float, max_error_mm: float | None) -> tuple[np.ndarray, np.ndarray, float]:
+    """The top surface: the full grid when ``max_error_mm`` is None, else an adaptive one.
+
+    Returns (vertices, faces, achieved maximum error in mm).
+    """
+    if max_error_mm is None or min(heights.shape) < 2:
+        return grid_vertices(heights, pitch), grid_faces(*heights.shape), 0.0
+    return adaptive_surface(heights, pitch, max_error_mm)
+
+
+def slab(vertices: np.ndarray, faces: np.ndarray, bottom_z: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Close a surface with a full copy of itself at ``bottom_z`` (reversed) and walls between them.
+
+    Unlike :func:`close_surface` the floor keeps every vertex, so the solid can be bent (a curved
+    lithophane) without its floor cutting through the top.
+    """
+    n = len(vertices)
+    floor = vertices.copy()
+    floor[:, 2] = bottom_z
+    edges = boundary_edges(faces)
+    a, b = edges[:, 0], edges[:, 1]
+    walls = np.concatenate([np.column_stack([a, a + n, b]), np.column_stack([b, a + n, b + n])])
+    all_faces = np.concatenate([faces, faces[:, ::-1] + n, walls])
+    return np.concatenate([vertices, floor]), all_faces
+
+
 def grid_solid(heights: np.ndarray, pitch: float) -> trimesh.Trimesh:
     """A watertight solid whose top samples every height on a regular grid.
 
@@ -73,3 +126,17 @@ def grid_solid(heights: np.ndarray, pitch: float) -> trimesh.Trimesh:
     faces = grid_faces(*heights.shape)
     vertices, faces = close_surface(vertices, faces)
     return trimesh.Trimesh(vertices, faces, process=False, validate=False)
+
+
+def height_solid(heights: np.ndarray, pitch: float, max_error_mm: float | None) -> tuple[trimesh.Trimesh, float]:
+    """A watertight solid over ``heights`` (all above zero) standing on z=0, and the achieved error in mm.
+
+    ``max_error_mm=None`` keeps every sample (a regular grid); a number triangulates adaptively.
+
+    >>> mesh, error = height_solid(np.full((50, 80), 2.0), 0.5, 0.01)
+    >>> round(mesh.volume, 6), len(mesh.faces) < 20, round(error, 3)
+    (1935.5, True, 0.0)
+    """
+    vertices, faces, error = surface(heights, pitch, max_error_mm)
+    vertices, faces = close_surface(vertices, faces)
+    return trimesh.Trimesh(vertices, faces, process=False, validate=False), error

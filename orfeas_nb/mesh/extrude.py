@@ -1,0 +1,57 @@
+"""``extrude``: the subject's silhouette (alpha, or a plain background) → a solid of ``height_mm``.
+
+Outlines keep their holes (the counter of an "O" stays open), are simplified to ``tolerance_mm``
+and extruded with a constrained triangulation of each face; an optional base plate under the
+outline's bounding box joins separate parts into one printable body (a manifold3d union).
+"""
+
+from __future__ import annotations
+
+import trimesh
+from PIL import Image
+
+from ..timing import Stages
+from . import outline
+from .options import Option
+from .quality import QualityLevel
+from .result import MeshResult
+
+OPTIONS = (
+    Option("height_mm", 5.0, "extrusion height of the silhouette, in mm", low=0.1, high=500.0),
+    Option("base_mm", 0.0, "base plate under the outline's bounding box, thickness in mm (0 = none)", low=0.0, high=100.0),
+    *outline.OPTIONS,
+)
+
+
+def extrude_outline(shape, height_mm: float, base_mm: float) -> trimesh.Trimesh:
+    """Extrude every polygon of ``shape`` to ``height_mm`` (plus ``base_mm`` on a plate under its bounds)."""
+    parts = [trimesh.creation.extrude_polygon(p, base_mm + height_mm, engine="triangle") for p in shape.geoms]
+    mesh = trimesh.util.concatenate(parts)
+    if base_mm > 0:
+        minx, miny, maxx, maxy = shape.bounds
+        plate = trimesh.creation.box(bounds=[[minx, miny, 0.0], [maxx, maxy, base_mm]])
+        mesh = trimesh.boolean.union([plate, *parts], engine="manifold")
+    return mesh
+
+
+def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
+    """Extruded silhouette whose outline's longest side is ``size_mm``."""
+    tolerance = options["tolerance_mm"] or level.max_error_mm
+    with stages("outline"):
+        shape, mask, mm_per_pixel = outline.outline_mm(
+            image, size_mm=size_mm, resolution=level.resolution, options=options, tolerance_mm=tolerance
+        )
+    with stages("extrude"):
+        mesh = extrude_outline(shape, options["height_mm"], options["base_mm"])
+    stroke = outline.thinnest_width_mm(mask, mm_per_pixel)
+    info = {
+        "grid": [int(mask.shape[1]), int(mask.shape[0])],
+        "pitch_mm": mm_per_pixel,
+        "parts": len(shape.geoms),
+        "holes": int(sum(len(p.interiors) for p in shape.geoms)),
+        "achieved_max_error_mm": round(float(tolerance), 6),
+        "min_wall_mm": round(min(stroke, options["height_mm"] + options["base_mm"]), 4),
+        "outline_area_mm2": round(float(shape.area), 3),
+    }
+    return MeshResult(mesh, info)
+

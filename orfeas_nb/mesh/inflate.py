@@ -1,0 +1,120 @@
+"""``inflate``: the silhouette blown up like a balloon — a closed, smooth, mirrored solid.
+
+Each part of the outline is triangulated (Shewchuk's Triangle, quality mesh with a size bound);
+every vertex at distance ``d`` from the outline gets the height ``h = sqrt(2·D·d − d²)``, where ``D``
+is the part's largest distance: a disk becomes a sphere. The top (+h) and its mirror (−h) share the
+outline, so the solid is watertight with a sharp rim, and stands on z=0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+import triangle
+import trimesh
+from PIL import Image
+from shapely.geometry import Polygon
+
+from ..timing import Stages
+from . import outline
+from .options import Option
+from .quality import QualityLevel
+from .result import MeshResult
+
+OPTIONS = (
+    Option("roundness", 1.0, "height scale of the balloon: 1 turns a disk into a sphere, 0.5 a lentil", low=0.05, high=5.0),
+    *outline.OPTIONS,
+)
+
+
+def _triangulate(part: Polygon, edge_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    rings = [np.asarray(part.exterior.coords)[:-1], *(np.asarray(r.coords)[:-1] for r in part.interiors)]
+    points, segments, start = [], [], 0
+    for ring in rings:
+        n = len(ring)
+        points.append(ring)
+        segments.append(start + np.column_stack([np.arange(n), (np.arange(n) + 1) % n]))
+        start += n
+    spec = {"vertices": np.concatenate(points), "segments": np.concatenate(segments)}
+    if part.interiors:
+        spec["holes"] = np.array([Polygon(r).representative_point().coords[0] for r in part.interiors])
+    max_area = edge_mm**2 * np.sqrt(3) / 4
+    result = triangle.triangulate(spec, f"pq28a{max_area:.8f}Q")
+    return result["vertices"], result["triangles"].astype(np.int64)
+
+
+def split_rim_chords(points: np.ndarray, faces: np.ndarray, on_rim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split every inner edge whose two ends lie on the outline, so top and mirror meet only there.
+
+    Such an edge would get zero height at both ends and be shared by four faces once mirrored.
+    """
+    points, faces, on_rim = points.copy(), faces.copy(), on_rim.copy()
+    while True:
+        edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+        owner = np.tile(np.arange(len(faces)), 3)
+        _, inverse, counts = np.unique(edges, axis=0, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+        bad = (counts[inverse] == 2) & on_rim[edges[:, 0]] & on_rim[edges[:, 1]]
+        if not bad.any():
+            return points, faces
+        used: set[int] = set()
+        new_faces = []
+        for key in np.unique(inverse[bad]):
+            pair = owner[inverse == key]
+            if used.intersection(pair.tolist()):
+                continue
+            used.update(pair.tolist())
+            a, b = edges[np.flatnonzero(inverse == key)[0]]
+            m = len(points)
+            points = np.vstack([points, (points[a] + points[b]) / 2])
+            on_rim = np.append(on_rim, False)
+            for f in pair:
+                v = faces[f].tolist()
+                i = next(k for k in range(3) if {v[k], v[(k + 1) % 3]} == {a, b})
+                p, q, r = v[i], v[(i + 1) % 3], v[(i + 2) % 3]
+                new_faces += [[p, m, r], [m, q, r]]
+        keep = np.setdiff1d(np.arange(len(faces)), np.fromiter(used, dtype=np.int64))
+        faces = np.concatenate([faces[keep], np.asarray(new_faces, dtype=np.int64)])
+
+
+def balloon(part: Polygon, edge_mm: float, roundness: float) -> trimesh.Trimesh:
+    """One part's closed balloon, centred on z=0."""
+    points, faces = _triangulate(part, edge_mm)
+    rim = shapely.distance(shapely.points(points), part.boundary)
+    points, faces = split_rim_chords(points, faces, rim < 1e-9 * max(1.0, part.length))
+    d = shapely.distance(shapely.points(points), part.boundary)
+    d[d < 1e-9 * max(1.0, part.length)] = 0.0
+    deepest = max(float(d.max()), 1e-9)
+    h = roundness * np.sqrt(np.clip(2 * deepest * d - d**2, 0.0, None))
+    inner = np.flatnonzero(d > 0)
+    mirror = np.arange(len(points))
+    mirror[inner] = len(points) + np.arange(len(inner))
+    top = np.column_stack([points, h])
+    bottom = np.column_stack([points[inner], -h[inner]])
+    a, b, c = (points[faces[:, i]] for i in range(3))
+    ccw = ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])) > 0
+    faces = np.where(ccw[:, None], faces, faces[:, ::-1])
+    all_faces = np.concatenate([faces, mirror[faces][:, ::-1]])
+    return trimesh.Trimesh(np.concatenate([top, bottom]), all_faces, process=False, validate=False)
+
+
+def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
+    """Inflated silhouette whose outline's longest side is ``size_mm``."""
+    tolerance = options["tolerance_mm"] or level.max_error_mm
+    with stages("outline"):
+        shape, mask, mm_per_pixel = outline.outline_mm(
+            image, size_mm=size_mm, resolution=level.resolution, options=options, tolerance_mm=tolerance
+        )
+    edge = max(2.0 * size_mm / level.resolution, tolerance)
+    with stages("inflate"):
+        mesh = trimesh.util.concatenate([balloon(p, edge, options["roundness"]) for p in shape.geoms])
+        mesh.apply_translation([0.0, 0.0, -mesh.bounds[0, 2]])
+    info = {
+        "grid": [int(mask.shape[1]), int(mask.shape[0])],
+        "pitch_mm": mm_per_pixel,
+        "edge_mm": round(edge, 6),
+        "parts": len(shape.geoms),
+        "holes": int(sum(len(p.interiors) for p in shape.geoms)),
+        "achieved_max_error_mm": round(float(tolerance), 6),
+    }
+    return MeshResult(mesh, info)

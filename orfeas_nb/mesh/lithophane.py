@@ -1,0 +1,88 @@
+"""``lithophane``: dark becomes thick, so a back-lit print shows the picture; flat or curved.
+
+Thickness runs from ``min_mm`` (white) to ``max_mm`` (black); the defaults (0.8 and 3.2 mm) are two
+and eight widths of a 0.4 mm nozzle. A curved lithophane bends the flat plate around a cylinder: its
+flat back lies on a radius chosen so the arc of ``angle_deg`` keeps the picture's width, with the
+picture (thickness) on the outside and the cylinder's axis vertical so it stands on its lower edge.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import trimesh
+from PIL import Image
+
+from ..errors import InvalidInput
+from ..timing import Stages
+from . import images
+from .heightfield import close_surface, slab, surface
+from .options import Option
+from .quality import QualityLevel
+from .relief import TRIANGULATION, framed_grid
+from .result import MeshResult
+
+OPTIONS = (
+    Option("min_mm", 0.8, "thickness where the picture is white, in mm", low=0.2, high=20.0),
+    Option("max_mm", 3.2, "thickness where the picture is black, in mm", low=0.3, high=50.0),
+    Option("gamma", 1.0, "tone curve applied to the darkness before scaling", low=0.1, high=10.0),
+    Option("frame_mm", 0.0, "frame of full thickness around the picture, width in mm (0 = none)", low=0.0, high=200.0),
+    Option("shape", "flat", "flat plate, or curved: bent round a vertical cylinder", choices=("flat", "curved")),
+    Option("angle_deg", 120.0, "arc of a curved lithophane, in degrees", low=10.0, high=300.0),
+    TRIANGULATION,
+)
+
+
+def thickness_map(image: Image.Image, options: dict) -> np.ndarray:
+    """Relative thickness in [0, 1] per pixel: 1 − luminance, after the gamma curve."""
+    darkness = 1.0 - images.luminance(image)
+    if options["gamma"] != 1.0:
+        darkness = darkness ** np.float32(options["gamma"])
+    return darkness
+
+
+def bend(vertices: np.ndarray, angle_deg: float) -> np.ndarray:
+    """Wrap a flat plate (x along the picture, y up the picture, z thickness) round a vertical cylinder.
+
+    The back (z=0) keeps its length on a radius ``width / angle``; the result stands on z=0.
+    """
+    width = float(np.ptp(vertices[:, 0]))
+    angle = math.radians(angle_deg)
+    radius = width / angle
+    theta = (vertices[:, 0] - vertices[:, 0].min()) / radius - angle / 2
+    r = radius + vertices[:, 2]
+    bent = np.column_stack([r * np.sin(theta), r * np.cos(theta), vertices[:, 1] - vertices[:, 1].min()])
+    return bent - np.array([bent[:, 0].min(), bent[:, 1].min(), 0.0])
+
+
+def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
+    """Lithophane whose picture's longest side is ``size_mm`` (flat, or unrolled when curved)."""
+    low, high = options["min_mm"], options["max_mm"]
+    if low >= high:
+        raise InvalidInput(f"min_mm ({low:g}) must be below max_mm ({high:g}); the defaults are 0.8 and 3.2 mm")
+    with stages("heights"):
+        relative = thickness_map(image, options)
+    with stages("resample"):
+        grid, pitch, _ = framed_grid(relative, size_mm, level.resolution, options["frame_mm"])
+        thickness = low + (high - low) * np.clip(grid, 0.0, 1.0)
+    curved = options["shape"] == "curved"
+    with stages("triangulate"):
+        adaptive = options["triangulation"] == "adaptive"
+        # a bent surface must keep short edges: each flat triangle becomes a chord of the arc
+        vertices, faces, error = surface(thickness, pitch, level.max_error_mm if adaptive and not curved else None)
+        vertices, faces = slab(vertices, faces) if curved else close_surface(vertices, faces)
+    if curved:
+        with stages("bend"):
+            vertices = bend(vertices, options["angle_deg"])
+    mesh = trimesh.Trimesh(vertices, faces, process=False, validate=False)
+    if mesh.volume < 0:
+        mesh.invert()
+    info = {
+        "grid": [int(grid.shape[1]), int(grid.shape[0])],
+        "pitch_mm": pitch,
+        "triangulation": "grid" if curved else options["triangulation"],
+        "achieved_max_error_mm": round(error, 6),
+        "min_wall_mm": low,
+    }
+    return MeshResult(mesh, info)
