@@ -17,12 +17,16 @@ __version__ = "0.1.0"
 _LAZY = {
     "image_to_3d": ("orfeas_nb.api", "image_to_3d"),
     "methods": ("orfeas_nb.api", "methods"),
+    "text_to_image": ("orfeas_nb.api", "text_to_image"),
+    "text_to_3d": ("orfeas_nb.api", "text_to_3d"),
     "Model3D": ("orfeas_nb.model", "Model3D"),
+    "Studio": ("orfeas_nb.widgets", "Studio"),
     "samples": ("orfeas_nb.samples", None),
     "errors": ("orfeas_nb.errors", None),
     "config": ("orfeas_nb.config", None),
     "OrfeasError": ("orfeas_nb.errors", "OrfeasError"),
     "batch": ("orfeas_nb.batch", None),
+    "monitoring": ("orfeas_nb.monitoring", None),
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]
@@ -37,6 +41,13 @@ def __getattr__(name: str) -> Any:
     value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value
     return value
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext orfeas_nb``: register the ``%orfeas`` magic (imports the widgets only when used)."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __dir__() -> list[str]:

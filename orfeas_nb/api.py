@@ -9,11 +9,14 @@ from typing import Any
 
 from . import config
 from .errors import InvalidInput, mapped_errors
+from .learned import LEARNED, SHAP_E_TEXT_OPTIONS, depth_solid, shap_e_solid, split_run_options
 from .mesh.methods import METHODS
+from .mesh.options import resolve_options
 from .mesh.quality import level
 from .model import Model3D
+from .monitoring.record import recorded
 from .timing import Stages
-from .validation import check_number, load_image
+from .validation import check_number, load_image, validate_prompt
 
 _VERSIONED = ("orfeas_nb", "numpy", "scipy", "pillow", "trimesh")
 
@@ -35,6 +38,13 @@ def _check_common(quality: Any, size_mm: Any) -> tuple[int, float]:
     return quality, size_mm
 
 
+def _method_label(arguments: dict[str, Any]) -> str:
+    """The ``method`` argument as a metric label: a known method, else "unknown" (labels stay a small set)."""
+    method = arguments.get("method")
+    return method if isinstance(method, str) and method in methods() else "unknown"
+
+
+@recorded("image_to_3d", provider=_method_label)
 def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm: float = 100.0, **options: Any) -> Model3D:
     """Turn an image into a watertight, printable 3D model whose longest side is ``size_mm``.
 
@@ -47,8 +57,10 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
     """
     started = time.perf_counter()
     stages = Stages()
+    if method in LEARNED:
+        return _learned_image_to_3d(image, method=method, quality=quality, size_mm=size_mm, options=options)
     if method not in METHODS:
-        raise InvalidInput(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+        raise InvalidInput(f"unknown method {method!r}; choose one of: {', '.join([*METHODS, *LEARNED])}")
     mesh_method = METHODS[method]
     quality, size_mm = _check_common(quality, size_mm)
     resolved = mesh_method.resolve(options)
@@ -80,4 +92,136 @@ def methods() -> dict[str, str]:
     >>> "relief" in methods()
     True
     """
-    return {name: m.summary for name, m in METHODS.items()}
+    return {**{name: m.summary for name, m in METHODS.items()}, **{name: m.summary for name, m in LEARNED.items()}}
+
+
+_ML_VERSIONED = ("torch", "diffusers", "transformers")
+
+
+def _learned_manifest(task: str, method: str, parameters: dict, record: dict, result: Any, stages: Stages,
+                      started: float, **extra: Any) -> dict[str, Any]:
+    """The manifest of a model made with learned weights: seed, model id and revision, device."""
+    return {
+        "task": task,
+        "method": method,
+        "parameters": parameters,
+        "seed": record.get("seed"),
+        "model": record["model"],
+        "device": record["device"],
+        "dtype": record["dtype"],
+        **extra,
+        "versions": package_versions(_ML_VERSIONED),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "triangles": len(result.mesh.faces),
+        **result.info,
+        "timings_s": {**stages.rounded(), "total": round(time.perf_counter() - started, 4)},
+    }
+
+
+def _learned_image_to_3d(image: Any, *, method: str, quality: Any, size_mm: Any, options: dict) -> Model3D:
+    """``image_to_3d`` for the methods that need weights (``depth``, ``shap-e``)."""
+    started = time.perf_counter()
+    stages = Stages()
+    quality, size_mm = _check_common(quality, size_mm)
+    run, mesh_options = split_run_options(options)
+    resolved = LEARNED[method].resolve(mesh_options)
+    with stages("load"):
+        loaded = load_image(image)
+    with mapped_errors(f"image_to_3d({method})"):
+        if method == "depth":
+            lvl = level(quality, size_mm, max(loaded.size))
+            result, record = depth_solid(loaded.image, size_mm=size_mm, level=lvl, options=resolved, stages=stages, run=run)
+        else:
+            result, record = shap_e_solid(loaded.image, kind="image", quality=quality, size_mm=size_mm,
+                                          options=resolved, stages=stages, run=run)
+    parameters = {"quality": quality, "size_mm": size_mm, **resolved, "steps": result.info.get("steps")}
+    inputs = {"sha256": loaded.sha256, "format": loaded.format, "size_px": list(loaded.size)}
+    manifest = _learned_manifest("image_to_3d", method, parameters, record, result, stages, started, input=inputs)
+    return Model3D(result.mesh, manifest)
+
+
+@recorded("text_to_image", provider="diffusers")
+def text_to_image(
+    prompt: str,
+    *,
+    style: str = "realistic",
+    seed: int | None = None,
+    steps: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    negative_prompt: str | None = None,
+    model: str | None = None,
+    progress: bool = True,
+    callback: Any = None,
+    cancel: Any = None,
+) -> Any:
+    """Generate a picture from ``prompt`` with a diffusers text→image model; returns a ``PIL.Image.Image``.
+
+    ``model`` is a hub id or a ``save_pretrained`` folder (default ``ORFEAS_TEXT_TO_IMAGE_MODEL``); ``style``
+    is one of realistic, cartoon, sculpture, low-poly, high-contrast. The seed (random when None) and
+    everything else needed to make the image again are in ``image.info["orfeas"]``. Hooks:
+    ``callback(step, total)`` after each step, ``cancel`` a ``threading.Event`` that stops the job within
+    one step (:class:`~orfeas_nb.errors.JobCancelled`).
+
+    >>> image = text_to_image("a small ceramic owl", seed=1, model="tiny-sd-folder")  # doctest: +SKIP
+    >>> image.info["orfeas"]["seed"]  # doctest: +SKIP
+    1
+    """
+    from .pipeline.text_to_image import generate
+
+    text = validate_prompt(prompt)
+    started = time.perf_counter()
+    with mapped_errors("text_to_image"):
+        result = generate(text, style=style, seed=seed, steps=steps, width=width, height=height,
+                          negative_prompt=negative_prompt, model=model, progress=progress, callback=callback,
+                          cancel=cancel)
+    record = {"task": "text_to_image", **result.record(), "versions": package_versions(_ML_VERSIONED),
+              "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+              "timings_s": {"total": round(time.perf_counter() - started, 4)}}
+    result.image.info["orfeas"] = record
+    return result.image
+
+
+@recorded("text_to_3d", provider=_method_label)
+def text_to_3d(
+    prompt: str,
+    *,
+    method: str = "shap-e",
+    quality: int = 7,
+    size_mm: float = 100.0,
+    style: str = "realistic",
+    image_model: str | None = None,
+    depth_model: str | None = None,
+    **options: Any,
+) -> Model3D:
+    """Turn ``prompt`` into a printable model: Shap-E directly, or text→image and then any image method.
+
+    With ``method="shap-e"`` the run keywords (``model``, ``seed``, ``steps``, ``progress``, ``callback``,
+    ``cancel``) go to Shap-E. With any other method (``relief``, ``lithophane``, ``depth``, …) they go to
+    :func:`text_to_image` (``model`` or ``image_model`` is the text→image model, ``style`` its preset),
+    the picture goes to :func:`image_to_3d` with the remaining options, and ``depth_model`` picks the
+    depth model. The manifest records the prompt and the picture's generation.
+
+    >>> model = text_to_3d("a chess pawn", method="shap-e", quality=1, steps=2, model="tiny-shap-e")  # doctest: +SKIP
+    """
+    text = validate_prompt(prompt)
+    run, mesh_options = split_run_options(options)
+    if method != "shap-e":
+        image_run = {key: value for key, value in run.items() if key != "model"}
+        image = text_to_image(text, style=style, model=image_model or run.get("model"), **image_run)
+        hooks = {key: run[key] for key in ("progress", "callback", "cancel") if key in run}
+        extra = {"model": depth_model, **hooks} if method == "depth" else {}
+        model = image_to_3d(image, method=method, quality=quality, size_mm=size_mm, **mesh_options, **extra)
+        record = image.info["orfeas"]
+        model.manifest.update(task="text_to_3d", prompt=text, seed=record["seed"], image=record)
+        return model
+    started = time.perf_counter()
+    stages = Stages()
+    quality, size_mm = _check_common(quality, size_mm)
+    resolved = resolve_options("shap-e", SHAP_E_TEXT_OPTIONS, mesh_options)
+    with mapped_errors("text_to_3d(shap-e)"):
+        result, record = shap_e_solid(text, kind="text", quality=quality, size_mm=size_mm, options=resolved,
+                                      stages=stages, run=run)
+    parameters = {"quality": quality, "size_mm": size_mm, **resolved, "steps": result.info.get("steps")}
+    manifest = _learned_manifest("text_to_3d", method, parameters, record, result, stages, started, prompt=text)
+    return Model3D(result.mesh, manifest)

@@ -83,12 +83,102 @@ def image_to_3d_command(image: Path, out: Path, method: str, quality: int, size_
     click.echo(f"wrote {path} ({report.triangles:,} triangles, watertight: {'yes' if report.watertight else 'NO'})")
 
 
+def _write_png(image, out: Path) -> Path:
+    """Write ``image`` as PNG (its orfeas record in a text chunk) plus the sidecar manifest, atomically."""
+    import io
+    import json
+
+    from PIL import PngImagePlugin
+
+    from .files import write_bytes, write_json
+    from .model import manifest_path
+
+    record = image.info.get("orfeas", {})
+    text = PngImagePlugin.PngInfo()
+    text.add_text("orfeas", json.dumps(record, default=str))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=text)
+    write_bytes(out, buffer.getvalue())
+    write_json(manifest_path(out), {**record, "file": out.name, "format": "png"})
+    return out
+
+
+def _check_png(out: Path) -> None:
+    from .errors import UnsupportedFormat
+
+    if out.suffix.lower() != ".png":
+        raise UnsupportedFormat(f"text-to-image writes PNG: give -o a name ending in .png, not {out.name!r}")
+
+
+_model_option = click.option("--model", default=None, metavar="ID|DIR", help="hub id or save_pretrained folder")
+_seed_option = click.option("--seed", type=int, default=None, help="random seed (recorded in the manifest)")
+_steps_option = click.option("--steps", type=int, default=None, help="denoising steps (default: per model)")
+_style_option = click.option("--style", default="realistic", show_default=True,
+                             help="realistic, cartoon, sculpture, low-poly or high-contrast")
+
+
+@cli.command("text-to-image")
+@click.argument("prompt")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="output .png")
+@_model_option
+@_style_option
+@_seed_option
+@_steps_option
+@click.option("--width", type=int, default=None, help="pixels, a multiple of 8 (default: the model's)")
+@click.option("--height", type=int, default=None, help="pixels, a multiple of 8 (default: the model's)")
+@click.option("--negative-prompt", default=None, help="what to avoid (default: the style's)")
+def text_to_image_command(prompt: str, out: Path, model: str | None, style: str, seed: int | None, steps: int | None,
+                          width: int | None, height: int | None, negative_prompt: str | None) -> None:
+    """Generate a picture from PROMPT with a text→image model and write it to OUT (.png)."""
+    from .api import text_to_image
+
+    _check_png(out)
+    image = text_to_image(prompt, model=model, style=style, seed=seed, steps=steps, width=width, height=height,
+                          negative_prompt=negative_prompt)
+    _write_png(image, out)
+    click.echo(f"wrote {out} ({image.width}×{image.height}, seed {image.info['orfeas']['seed']})")
+
+
+@cli.command("text-to-3d")
+@click.argument("prompt")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="output file; the suffix picks the format (stl, obj, glb, ply, 3mf)")
+@click.option("--method", default="shap-e", show_default=True, help="shap-e, or any image→3D method (via text→image)")
+@click.option("--quality", type=int, default=7, show_default=True, help="detail, 1–10")
+@click.option("--size-mm", type=float, default=100.0, show_default=True, help="longest side in millimetres")
+@_model_option
+@click.option("--image-model", default=None, metavar="ID|DIR", help="text→image model when --method is not shap-e")
+@click.option("--depth-model", default=None, metavar="ID|DIR", help="depth model when --method is depth")
+@_style_option
+@_seed_option
+@_steps_option
+@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="a method option, repeatable")
+def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_mm: float, model: str | None,
+                       image_model: str | None, depth_model: str | None, style: str, seed: int | None,
+                       steps: int | None, options: tuple[str, ...]) -> None:
+    """Turn PROMPT into a printable 3D model written to OUT."""
+    from .api import text_to_3d
+    from .mesh.export import format_for
+    from .mesh.options import parse_option_text
+
+    format_for(out)  # reject an unknown suffix before any work
+    parsed = dict(parse_option_text(text) for text in options)
+    run = {key: value for key, value in (("model", model), ("seed", seed), ("steps", steps)) if value is not None}
+    result = text_to_3d(prompt, method=method, quality=quality, size_mm=size_mm, style=style, image_model=image_model,
+                        depth_model=depth_model, **run, **parsed)
+    path = result.export(out)
+    report = result.report()
+    watertight = "yes" if report.watertight else "NO"
+    click.echo(f"wrote {path} ({report.triangles:,} triangles, watertight: {watertight}, seed {result.manifest['seed']})")
+
+
 @cli.command("methods")
 def methods_command() -> None:
     """List the image→3D methods and their options."""
+    from .learned import LEARNED
     from .mesh.methods import METHODS
 
-    for method in METHODS.values():
+    for method in [*METHODS.values(), *LEARNED.values()]:
         click.echo(f"{method.name}: {method.summary}")
         for opt in method.options:
             rng = f" [{opt.low}–{opt.high}]" if opt.low is not None else ""
@@ -105,6 +195,28 @@ def doctor() -> None:
         click.echo(f"{title}:")
         for key, value in rows:
             click.echo(f"  {key}: {value}")
+
+
+@cli.command("metrics")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="port to listen on [default: $ORFEAS_METRICS_PORT or 9108; 0 picks a free one]")
+@click.option("--addr", default="127.0.0.1", show_default=True,
+              help="address to listen on; the endpoint has no login, so keep it on loopback behind a firewall")
+def metrics_command(port: int | None, addr: str) -> None:
+    """Serve Prometheus metrics at http://ADDR:PORT/metrics until Ctrl-C.
+
+    With PROMETHEUS_MULTIPROC_DIR set, the sum over every process writing there (e.g. batch workers).
+    """
+    from .monitoring.serve import serve, wait_until_interrupted
+
+    server = serve(port, addr=addr)
+    click.echo(f"serving metrics at {server.url} (Ctrl-C to stop)")
+    try:
+        wait_until_interrupted()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.stop()
 
 
 @cli.command("batch")

@@ -37,10 +37,15 @@ SETTINGS: dict[str, Setting] = {
         Setting("ORFEAS_OUTPUT_DIR", "orfeas_output", str, "folder that receives outputs when none is given"),
         Setting("ORFEAS_PREVIEW_MAX_FACES", 200_000, int, "most triangles sent to a 3D preview (level of detail)"),
         Setting("ORFEAS_DEVICE", "", str, "torch device to use (cuda, mps, cpu); empty picks cuda → mps → cpu"),
+        Setting("ORFEAS_DTYPE", "auto", str, "model dtype: auto (float16 on CUDA, else float32), float16, bfloat16, float32"),
+        Setting("ORFEAS_CPU_OFFLOAD", "auto", str, "accelerate CPU offload: auto (when the GPU is short), on, off"),
+        Setting("ORFEAS_RESIDENT_MODELS", 2, int, "most loaded pipelines kept in memory at once"),
         Setting("ORFEAS_TEXT_TO_IMAGE_MODEL", "stabilityai/sd-turbo", str, "text→image model: hub id or folder"),
         Setting("ORFEAS_DEPTH_MODEL", "depth-anything/Depth-Anything-V2-Small-hf", str, "depth model: hub id or folder"),
         Setting("ORFEAS_SHAP_E_MODEL", "openai/shap-e", str, "Shap-E text→3D model: hub id or folder"),
         Setting("ORFEAS_SHAP_E_IMG2IMG_MODEL", "openai/shap-e-img2img", str, "Shap-E image→3D model: hub id or folder"),
+        Setting("ORFEAS_METRICS_PORT", 9108, int, "port of `orfeas metrics` / monitoring.serve() (on 127.0.0.1)"),
+        Setting("ORFEAS_METRICS_INTERVAL", 2.0, float, "seconds between host and job-queue samples for metrics"),
     )
 }
 

@@ -24,7 +24,21 @@ def settings_section() -> Section:
     return "settings", [(env, value) for env, value, _doc in config.describe()]
 
 
-SECTIONS: list[Callable[[], Section]] = [versions_section, settings_section]
+def device_section() -> Section:
+    """The compute device, its dtype and free memory (imports torch)."""
+    from .pipeline.device import describe
+
+    return "device", describe()
+
+
+def models_section() -> Section:
+    """Which default models are present locally, and where."""
+    from .pipeline.models import hub_cache, inventory
+
+    return "models", [("hugging face cache", hub_cache()), *inventory()]
+
+
+SECTIONS: list[Callable[[], Section]] = [versions_section, device_section, models_section, settings_section]
 
 
 def sections() -> list[Section]:

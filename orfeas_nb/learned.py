@@ -1,0 +1,119 @@
+"""Learned image→3D methods for :mod:`orfeas_nb.api`: run a pipeline model, then make a printable solid.
+
+- ``depth``: a depth-estimation model's relative depth → :func:`orfeas_nb.mesh.relief.solid_from_heights`.
+- ``shap-e``: Shap-E's closed surface → a trimesh scaled so its longest side is ``size_mm``, standing on
+  z = 0, repaired if needed and refused if it cannot be made watertight.
+
+Besides their mesh options these methods take run keywords (:data:`RUN_KEYS`): ``model`` (hub id or
+folder), ``seed``, ``steps``, ``progress``, ``callback(step, total)`` and ``cancel`` (a threading.Event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import trimesh
+from PIL import Image
+
+from .errors import OrfeasError
+from .mesh import relief
+from .mesh.options import Option, resolve_options
+from .mesh.quality import QualityLevel
+from .mesh.result import MeshResult
+from .timing import Stages
+
+RUN_KEYS = ("model", "seed", "steps", "progress", "callback", "cancel")
+_NOT_FOR_DEPTH = ("source", "invert", "gamma")
+
+
+@dataclass(frozen=True)
+class LearnedMethod:
+    """An image→3D method that needs model weights."""
+
+    name: str
+    summary: str
+    options: tuple[Option, ...]
+
+    def resolve(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Mesh options with defaults filled in and checked (run keywords are split off first)."""
+        return resolve_options(self.name, self.options, given)
+
+
+def _guidance(default: float) -> Option:
+    return Option("guidance_scale", default, "how closely Shap-E follows the prompt or picture", low=0.0, high=100.0)
+
+
+DEPTH_OPTIONS = (
+    *(opt for opt in relief.OPTIONS if opt.name not in _NOT_FOR_DEPTH),
+    Option("invert", False, "far becomes high instead of near"),
+)
+LEARNED: dict[str, LearnedMethod] = {
+    "depth": LearnedMethod("depth", "depth model (Depth Anything) → relief; needs weights", DEPTH_OPTIONS),
+    "shap-e": LearnedMethod("shap-e", "Shap-E image→3D → closed learned mesh; needs weights", (_guidance(3.0),)),
+}
+SHAP_E_TEXT_OPTIONS = (_guidance(15.0),)
+
+
+def split_run_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate run keywords (model, seed, steps, hooks) from mesh options."""
+    run = {key: options[key] for key in RUN_KEYS if key in options}
+    rest = {key: value for key, value in options.items() if key not in RUN_KEYS}
+    return run, rest
+
+
+def depth_solid(
+    image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages, run: dict
+) -> tuple[MeshResult, dict[str, Any]]:
+    """Relief from the depth model's relative depth (near = high unless ``invert``)."""
+    from .pipeline import depth
+
+    with stages("depth"):
+        estimated = depth.estimate(image, **run)
+    relative = 1.0 - estimated.depth if options["invert"] else estimated.depth
+    mesh_options = {key: value for key, value in options.items() if key != "invert"}
+    result = relief.solid_from_heights(relative, size_mm=size_mm, level=level, options=mesh_options, stages=stages)
+    record = {"model": estimated.model, "seed": None, "device": estimated.device, "dtype": estimated.dtype}
+    return result, record
+
+
+def solid_from_surface(vertices: np.ndarray, faces: np.ndarray, size_mm: float) -> trimesh.Trimesh:
+    """A watertight solid from a closed surface: outward normals, longest side ``size_mm``, resting on z = 0.
+
+    Holes are filled if possible; a surface that stays open raises :class:`OrfeasError`.
+
+    >>> box = trimesh.creation.box((2.0, 1.0, 1.0))
+    >>> solid_from_surface(box.vertices, box.faces, 50.0).extents.tolist()
+    [50.0, 25.0, 25.0]
+    """
+    mesh = trimesh.Trimesh(np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64), process=True)
+    mesh.update_faces(mesh.nondegenerate_faces())
+    mesh.remove_unreferenced_vertices()
+    if not mesh.is_watertight:
+        trimesh.repair.fill_holes(mesh)
+        trimesh.repair.fix_normals(mesh)
+    if len(mesh.faces) == 0 or not mesh.is_watertight:
+        raise OrfeasError(
+            "the learned mesh has holes that could not be closed, so it is not printable; try another seed or a higher quality"
+        )
+    if mesh.volume < 0:
+        mesh.invert()
+    mesh.apply_scale(size_mm / float(max(mesh.extents)))
+    mesh.apply_translation(-mesh.bounds[0])
+    return mesh
+
+
+def shap_e_solid(
+    subject: str | Image.Image, *, kind: str, quality: int, size_mm: float, options: dict, stages: Stages, run: dict
+) -> tuple[MeshResult, dict[str, Any]]:
+    """Shap-E from a prompt (``kind="text"``) or picture (``kind="image"``) → printable solid."""
+    from .pipeline import shap_e
+
+    with stages("shap_e"):
+        surface = shap_e.generate(subject, kind=kind, quality=quality, guidance_scale=options["guidance_scale"], **run)
+    with stages("repair"):
+        mesh = solid_from_surface(surface.vertices, surface.faces, size_mm)
+    info = {key: surface.info[key] for key in ("steps", "guidance_scale", "grid")}
+    record = {key: surface.info[key] for key in ("model", "seed", "device", "dtype")}
+    return MeshResult(mesh, {**info, "min_wall_mm": None}), record
