@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import config
 from .errors import InvalidInput, UnsupportedFormat
@@ -122,10 +122,15 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
 
 
 def _decode(data: bytes, label: str) -> Image.Image:
-    fmt = sniff_image_format(data)
+    try:
+        fmt = sniff_image_format(data)
+    except InvalidInput as exc:  # name the file: in a folder of uploads, "the image is empty" is not enough
+        raise type(exc)(f"{label}: {exc}") from None
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Decoder warnings (corrupt EXIF, bomb warnings) must not escape as errors under a strict
+            # warnings filter: _check_pixels is the pixel limit, corrupt data fails in load() below.
+            warnings.simplefilter("ignore")
             image = Image.open(io.BytesIO(data), formats=[fmt])
             _check_pixels(*image.size, label)
             image.seek(0)  # first frame of an animation
@@ -138,7 +143,9 @@ def _decode(data: bytes, label: str) -> Image.Image:
             "(ORFEAS_MAX_PIXELS)"
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
-        raise InvalidInput(f"{label} could not be decoded as {fmt} (truncated or corrupt?): {exc}") from None
+        # UnidentifiedImageError's text is only the repr of our in-memory buffer: say what it means instead
+        detail = "its header is not readable" if isinstance(exc, UnidentifiedImageError) else exc
+        raise InvalidInput(f"{label} could not be decoded as {fmt} (truncated or corrupt?): {detail}") from None
     with contextlib.suppress(Exception):  # a broken EXIF block should not reject a readable image
         image = ImageOps.exif_transpose(image)
     return _normalise_mode(image)
@@ -227,9 +234,11 @@ def check_number(name: str, value: Any, low: float, high: float, *, integer: boo
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InvalidInput(f"{name} must be a number between {low} and {high}, got {value!r}")
-    if integer and float(value) != int(value):
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):  # before int(): int(nan) raises
+        raise InvalidInput(f"{name} must be a finite number between {low} and {high}, got {value!r}")
+    if integer and value != int(value):
         raise InvalidInput(f"{name} must be a whole number between {low} and {high}, got {value!r}")
-    if not math.isfinite(float(value)) or not low <= value <= high:
+    if not low <= value <= high:
         raise InvalidInput(f"{name} must be between {low} and {high}, got {value!r}")
     return int(value) if integer else float(value)
 
