@@ -2,13 +2,14 @@
 
 Outlines keep their holes (the counter of an "O" stays open), are simplified to ``tolerance_mm``
 and extruded with a constrained triangulation of each face; an optional base plate under the
-outline's bounding box joins separate parts into one printable body (a manifold3d union).
+outline's bounding box (with a small margin) joins separate parts into one printable body (a manifold3d union).
 """
 
 from __future__ import annotations
 
 import trimesh
 from PIL import Image
+from shapely.geometry import MultiPolygon
 
 from ..timing import Stages
 from . import outline
@@ -18,19 +19,35 @@ from .result import MeshResult
 
 OPTIONS = (
     Option("height_mm", 5.0, "extrusion height of the silhouette, in mm", low=0.1, high=500.0),
-    Option("base_mm", 0.0, "base plate under the outline's bounding box, thickness in mm (0 = none)", low=0.0, high=100.0),
+    Option(
+        "base_mm",
+        0.0,
+        "base plate under the outline (its bounding box plus a 3% margin), thickness in mm (0 = none)",
+        low=0.0,
+        high=100.0,
+    ),
     *outline.OPTIONS,
 )
 
+#: Plate margin around the outline, as a fraction of the outline's longest side.
+PLATE_MARGIN = 0.03
 
-def extrude_outline(shape, height_mm: float, base_mm: float) -> trimesh.Trimesh:
-    """Extrude every polygon of ``shape`` to ``height_mm`` (plus ``base_mm`` on a plate under its bounds)."""
-    parts = [trimesh.creation.extrude_polygon(p, base_mm + height_mm, engine="triangle") for p in shape.geoms]
-    mesh = trimesh.util.concatenate(parts)
-    if base_mm > 0:
-        minx, miny, maxx, maxy = shape.bounds
-        plate = trimesh.creation.box(bounds=[[minx, miny, 0.0], [maxx, maxy, base_mm]])
-        mesh = trimesh.boolean.union([plate, *parts], engine="manifold")
+
+def extrude_outline(shape: MultiPolygon, height_mm: float, base_mm: float) -> trimesh.Trimesh:
+    """Extrude every polygon of ``shape`` to ``height_mm``; with ``base_mm`` the parts stand on a plate
+    that is the outline's bounding box grown by :data:`PLATE_MARGIN` of its size (a manifold3d union)."""
+    if base_mm <= 0:
+        return trimesh.util.concatenate([trimesh.creation.extrude_polygon(p, height_mm, engine="triangle") for p in shape.geoms])
+    minx, miny, maxx, maxy = shape.bounds
+    margin = PLATE_MARGIN * max(maxx - minx, maxy - miny)
+    plate = trimesh.creation.box(bounds=[[minx - margin, miny - margin, 0.0], [maxx + margin, maxy + margin, base_mm]])
+    # parts start inside the plate, so no face of a part lies in a face of the plate
+    lift = trimesh.transformations.translation_matrix([0.0, 0.0, base_mm / 2])
+    parts = [
+        trimesh.creation.extrude_polygon(p, height_mm + base_mm / 2, transform=lift, engine="triangle") for p in shape.geoms
+    ]
+    mesh = trimesh.boolean.union([plate, *parts], engine="manifold")
+    mesh.apply_translation([margin - minx, margin - miny, 0.0])
     return mesh
 
 
@@ -38,8 +55,9 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
     """Extruded silhouette whose outline's longest side is ``size_mm``."""
     tolerance = options["tolerance_mm"] or level.max_error_mm
     with stages("outline"):
+        outline_mm = size_mm / (1 + 2 * PLATE_MARGIN) if options["base_mm"] > 0 else size_mm
         shape, mask, mm_per_pixel = outline.outline_mm(
-            image, size_mm=size_mm, resolution=level.resolution, options=options, tolerance_mm=tolerance
+            image, size_mm=outline_mm, resolution=level.resolution, options=options, tolerance_mm=tolerance
         )
     with stages("extrude"):
         mesh = extrude_outline(shape, options["height_mm"], options["base_mm"])

@@ -74,8 +74,9 @@ def adaptive_surface(heights: np.ndarray, pitch: float, max_error_mm: float) -> 
     rows, columns = heights.shape
     field = np.ascontiguousarray(heights, dtype=np.float32)
     tin = Delatin(field, width=columns, height=rows, max_error=float(max_error_mm))
-    cols, rws = tin.vertices[:, 0].astype(np.int64), tin.vertices[:, 1].astype(np.int64)
-    vertices = np.column_stack([cols * pitch, (rows - 1 - rws) * pitch, heights[rws, cols].astype(np.float64)])
+    # pydelatin counts y up from the last row, which is also where our y axis starts
+    cols, ups = tin.vertices[:, 0].astype(np.int64), tin.vertices[:, 1].astype(np.int64)
+    vertices = np.column_stack([cols * pitch, ups * pitch, heights[rows - 1 - ups, cols].astype(np.float64)])
     faces = counter_clockwise(vertices, tin.triangles.astype(np.int64))
     return vertices, faces, float(tin.error)
 
