@@ -15,6 +15,9 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# nbval (--nbval in .ci/run) checks notebooks/ only; notebooks that tests need are generated in tmp folders
+collect_ignore_glob = ["*.ipynb"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_output(tmp_path_factory, monkeypatch):

@@ -50,6 +50,7 @@ def execute_run(
                 kernel_name=kernel_name,
                 progress_bar=False,
                 cwd=cwd if cwd and os.path.isdir(cwd) else tmp,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up warnings in the batch's log
             )
         except PapermillExecutionError as exc:
             error = {"cell_index": exc.cell_index, "ename": exc.ename, "evalue": exc.evalue}
