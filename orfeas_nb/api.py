@@ -205,6 +205,8 @@ def text_to_3d(
     >>> model = text_to_3d("a chess pawn", method="shap-e", quality=1, steps=2, model="tiny-shap-e")  # doctest: +SKIP
     """
     text = validate_prompt(prompt)
+    if method not in METHODS and method not in LEARNED:
+        raise InvalidInput(f"unknown method {method!r}; choose one of: {', '.join([*LEARNED, *METHODS])}")
     run, mesh_options = split_run_options(options)
     if method != "shap-e":
         image_run = {key: value for key, value in run.items() if key != "model"}

@@ -68,6 +68,10 @@ class ModelSource:
 
 def hub_cache() -> Path:
     """The Hugging Face hub cache folder in force (``HF_HUB_CACHE`` / ``HF_HOME``)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
     from huggingface_hub import constants
 
     return Path(constants.HF_HUB_CACHE)
@@ -107,9 +111,10 @@ def fingerprint(folder: Path) -> str:
 
 def _how_to_provide(kind: str, model: str) -> str:
     env = config.SETTINGS[KINDS[kind][0]].env
+    hub_id = model if _HUB_ID.match(model) and not Path(model).exists() else "<hub id>"
     return (
         f"Provide it as a local folder (model=/path/to/folder or --model DIR), set {env} to such a folder, "
-        f"or download it on a connected machine (huggingface-cli download {model}) and copy the cache to "
+        f"or download it on a connected machine (huggingface-cli download {hub_id}) and copy the cache to "
         f"{hub_cache()} (or run with HF_HUB_OFFLINE unset and network access)."
     )
 
@@ -119,7 +124,7 @@ def _cached_snapshot(model: str) -> Path | None:
     from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
 
     try:
-        return Path(snapshot_download(model, local_files_only=True))
+        return Path(snapshot_download(model, local_files_only=True, cache_dir=hub_cache()))
     except (LocalEntryNotFoundError, HFValidationError, FileNotFoundError, OSError):
         return None
 
@@ -129,7 +134,7 @@ def resolve(kind: str, model: str | os.PathLike | None = None) -> ModelSource:
     setting, marker = KINDS[kind]
     given = os.fspath(model) if model is not None else config.get(setting)
     if not str(given).strip():
-        raise ModelUnavailable(f"no {kind.replace('_', ' ')} model given; {_how_to_provide(kind, '<model id>')}")
+        raise ModelUnavailable(f"no {kind.replace('_', ' ')} model given. {_how_to_provide(kind, '')}")
     folder = Path(given).expanduser()
     if folder.is_dir():
         if not (folder / marker).is_file():
@@ -139,7 +144,7 @@ def resolve(kind: str, model: str | os.PathLike | None = None) -> ModelSource:
             )
         return ModelSource(kind, str(given), folder, fingerprint(folder))
     if not _HUB_ID.match(str(given)) or folder.is_absolute() or str(given).startswith((".", "~")):
-        raise ModelUnavailable(f"model folder {folder} does not exist. {_how_to_provide(kind, '<model id>')}")
+        raise ModelUnavailable(f"model folder {folder} does not exist. {_how_to_provide(kind, '')}")
     snapshot = _cached_snapshot(str(given))
     if snapshot is not None:
         return ModelSource(kind, str(given), snapshot, f"hub:{snapshot.name}")

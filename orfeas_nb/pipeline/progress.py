@@ -67,6 +67,14 @@ class Progress:
         if self.cancelled:
             raise JobCancelled(f"{self.desc} was cancelled after {self.step} of {self.total} steps")
 
+    def set_total(self, total: int) -> None:
+        """Change the number of steps once it is known (e.g. a scheduler with two evaluations per step)."""
+        if total != self.total:
+            self.total = total
+            if self._bar is not None:
+                self._bar.total = total
+                self._bar.refresh()
+
     def advance(self) -> None:
         """Record one finished step: update the bar and call the callback."""
         self.step += 1

@@ -131,7 +131,7 @@ def generate(
             scheduler_step = pipe.scheduler.step
 
             def counted_step(*args: Any, **kwargs: Any) -> Any:
-                tracker.total = len(pipe.scheduler.timesteps)
+                tracker.set_total(len(pipe.scheduler.timesteps))
                 tracker.check()
                 result = scheduler_step(*args, **kwargs)
                 tracker.advance()
