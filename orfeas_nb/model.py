@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,33 @@ class Model3D:
         if manifest:
             write_json(manifest_path(written), {**self.manifest, "file": written.name, "format": fmt})
         return written
+
+    def preview(self, **opts: Any):
+        """An interactive pythreejs view (``max_faces``, ``width``, ``height``); decimated for display only."""
+        from .widgets.view import mesh_view
+
+        return mesh_view(self.mesh, **opts)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Rich display: the 3D view plus the report where widgets render (a kernel), and always a PNG
+        render and the text report for papermill, nbconvert and GitHub."""
+        from .mesh.render import render_png
+
+        text = f"{self!r}\n{self.report()}"
+        bundle: dict[str, Any] = {"image/png": render_png(self.mesh)}
+        if _in_kernel():
+            from .widgets.view import model_widget
+
+            bundle.update(model_widget(self)._repr_mimebundle_())
+        bundle["text/plain"] = text
+        return bundle
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (widget views can be sent); False in a plain interpreter."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def manifest_path(mesh_path: str | os.PathLike) -> Path:

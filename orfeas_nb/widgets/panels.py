@@ -1,0 +1,192 @@
+"""The Studio's panels: thin widget models that hold UI state and check it; no generation happens here.
+
+Each panel is an ``ipywidgets.VBox`` with its controls as attributes and a ``values()`` method that
+returns checked plain data (raising :class:`~orfeas_nb.errors.InvalidInput` with a message to show).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+
+import ipywidgets as widgets
+import traitlets
+from PIL import Image
+
+from .. import config
+from ..errors import InvalidInput, OrfeasError
+from ..mesh.methods import METHODS
+from ..mesh.options import Option
+from ..validation import LoadedImage, check_number, load_image, validate_prompt
+
+THUMBNAIL_PX = 160
+_WIDE = {"description_width": "110px"}
+
+
+def message_html(text: str, *, error: bool = False) -> str:
+    """Escaped text for an inline message; errors in red."""
+    colour = "#b00020" if error else "#444"
+    prefix = "⚠ " if error else ""
+    return f'<span style="color:{colour}">{prefix}{html.escape(text)}</span>'
+
+
+class PromptPanel(widgets.VBox):
+    """Prompt, style, seed, steps and negative prompt for text → image → 3D."""
+
+    def __init__(self, styles: tuple[str, ...]):
+        self.prompt = widgets.Textarea(placeholder="a small ceramic owl", description="Prompt", style=_WIDE,
+                                       layout=widgets.Layout(width="95%"))
+        self.style_choice = widgets.Dropdown(options=styles, value=styles[0], description="Style", style=_WIDE)
+        self.seed = widgets.Text(placeholder="random", description="Seed", style=_WIDE)
+        self.steps = widgets.Text(placeholder="model default", description="Steps", style=_WIDE)
+        self.negative_prompt = widgets.Text(placeholder="style default", description="Avoid", style=_WIDE,
+                                            layout=widgets.Layout(width="95%"))
+        super().__init__([self.prompt, self.style_choice, self.seed, self.steps, self.negative_prompt])
+        self.add_class("orfeas-prompt")
+
+    @staticmethod
+    def _whole(name: str, text: str, low: int, high: int) -> int | None:
+        text = text.strip()
+        if not text:
+            return None
+        try:
+            value = int(text)
+        except ValueError:
+            raise InvalidInput(f"{name} must be a whole number between {low} and {high}, got {text!r}") from None
+        return int(check_number(name, value, low, high, integer=True))
+
+    def values(self) -> dict:
+        """The checked prompt settings: prompt, style, seed (None = random), steps, negative_prompt."""
+        negative = self.negative_prompt.value.strip()
+        return {
+            "prompt": validate_prompt(self.prompt.value),
+            "style": self.style_choice.value,
+            "seed": self._whole("seed", self.seed.value, 0, 2**63 - 1),
+            "steps": self._whole("steps", self.steps.value, 1, 200),
+            "negative_prompt": negative or None,
+        }
+
+
+class UploadPanel(widgets.VBox):
+    """An image upload, checked by the core validation, with a thumbnail and inline errors.
+
+    ``loaded`` is the checked image (or None), ``data`` its bytes and ``error`` the last problem.
+    The client's file name is shown, never used as a path.
+    """
+
+    loaded = traitlets.Instance(LoadedImage, allow_none=True)
+    error = traitlets.Unicode("")
+
+    def __init__(self):
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload image")
+        self.upload.add_class("orfeas-upload")
+        self.thumbnail = widgets.Image(format="png", layout=widgets.Layout(max_width=f"{THUMBNAIL_PX}px"))
+        self.thumbnail.add_class("orfeas-thumbnail")
+        self.message = widgets.HTML(message_html("PNG, JPEG, WebP, BMP, TIFF or GIF"))
+        self.data: bytes | None = None
+        super().__init__([self.upload, self.thumbnail, self.message])
+        self.add_class("orfeas-upload-panel")
+        self.upload.observe(self._on_upload, names="value")
+
+    def _on_upload(self, change: dict) -> None:
+        files = change["new"]
+        if not files:
+            return
+        item = files[-1]
+        name = str(item.get("name", "image"))
+        data = bytes(item["content"])
+        try:
+            loaded = load_image(data)
+        except OrfeasError as exc:
+            self.data, self.loaded, self.error = None, None, f"{name}: {exc}"
+            self.thumbnail.value = b""
+            self.message.value = message_html(self.error, error=True)
+            return
+        self.data, self.loaded, self.error = data, loaded, ""
+        self.thumbnail.value = thumbnail_png(loaded.image)
+        width, height = loaded.size
+        self.message.value = message_html(f"{name}: {loaded.format} {width}×{height}")
+
+    def values(self) -> dict:
+        """The checked upload: ``{"image": bytes}``; raises if nothing valid was uploaded."""
+        if self.data is None:
+            raise InvalidInput(self.error or "no image yet: upload a picture first (or write a prompt)")
+        return {"image": self.data}
+
+
+def thumbnail_png(image: Image.Image, size: int = THUMBNAIL_PX) -> bytes:
+    """A PNG no larger than ``size`` pixels on its longest side."""
+    small = image.copy()
+    small.thumbnail((size, size))
+    buffer = io.BytesIO()
+    small.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def option_widget(option: Option) -> widgets.ValueWidget:
+    """The control for one declared method option, bounded by its range or choices."""
+    common = {"description": option.name, "tooltip": option.doc, "style": _WIDE}
+    if isinstance(option.default, bool):
+        return widgets.Checkbox(value=option.default, indent=False, **common)
+    if option.choices is not None:
+        return widgets.Dropdown(options=option.choices, value=option.default, **common)
+    if isinstance(option.default, int):
+        return widgets.BoundedIntText(value=option.default, min=option.low, max=option.high, **common)
+    return widgets.BoundedFloatText(value=option.default, min=option.low, max=option.high, step=0.1, **common)
+
+
+class ParametersPanel(widgets.VBox):
+    """Method, quality, size in mm, and the chosen method's own options (rebuilt when the method changes).
+
+    ``methods`` maps each name to (summary, declared options); the default is the weight-free registry.
+    """
+
+    def __init__(self, methods: dict[str, tuple[str, tuple[Option, ...]]] | None = None, *, quality: int = 7,
+                 size_mm: float = 100.0):
+        self._methods = methods or {name: (m.summary, m.options) for name, m in METHODS.items()}
+        self.method = widgets.Dropdown(options=list(self._methods), value=next(iter(self._methods)),
+                                       description="Method", style=_WIDE)
+        self.summary = widgets.HTML()
+        self.quality = widgets.IntSlider(value=quality, min=1, max=10, description="Quality", style=_WIDE)
+        self.size_mm = widgets.BoundedFloatText(value=size_mm, min=config.get("min_size_mm"),
+                                                max=config.get("max_size_mm"), description="Size (mm)", style=_WIDE)
+        self.options_box = widgets.VBox()
+        self.option_widgets: dict[str, widgets.ValueWidget] = {}
+        super().__init__([self.method, self.summary, self.quality, self.size_mm, self.options_box])
+        self.add_class("orfeas-parameters")
+        self.method.observe(lambda change: self._show_options(change["new"]), names="value")
+        self._show_options(self.method.value)
+
+    def _show_options(self, method: str) -> None:
+        summary, declared = self._methods[method]
+        self.summary.value = message_html(summary)
+        self.option_widgets = {opt.name: option_widget(opt) for opt in declared}
+        self.options_box.children = tuple(self.option_widgets.values())
+
+    def values(self) -> dict:
+        """``method``, ``quality``, ``size_mm`` and ``options`` (name → value) as the api takes them."""
+        return {
+            "method": self.method.value,
+            "quality": int(self.quality.value),
+            "size_mm": float(self.size_mm.value),
+            "options": {name: w.value for name, w in self.option_widgets.items()},
+        }
+
+
+class ProgressPanel(widgets.VBox):
+    """A progress bar, a status line (errors inline) and a Cancel button."""
+
+    def __init__(self):
+        self.bar = widgets.IntProgress(value=0, min=0, max=100, description="Progress", style=_WIDE)
+        self.status = widgets.HTML(message_html("ready"))
+        self.status.add_class("orfeas-status")
+        self.cancel = widgets.Button(description="Cancel", icon="stop", disabled=True, tooltip="stop the running job")
+        self.cancel.add_class("orfeas-cancel")
+        super().__init__([widgets.HBox([self.bar, self.cancel]), self.status])
+        self.add_class("orfeas-progress")
+
+    def show(self, fraction: float, text: str, *, error: bool = False) -> None:
+        """Set the bar (0–1) and the status line."""
+        self.bar.value = round(100 * min(1.0, max(0.0, fraction)))
+        self.bar.bar_style = "danger" if error else ("success" if fraction >= 1 else "info")
+        self.status.value = message_html(text, error=error)
