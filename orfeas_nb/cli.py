@@ -207,7 +207,7 @@ def metrics_command(port: int | None, addr: str) -> None:
 
     With PROMETHEUS_MULTIPROC_DIR set, the sum over every process writing there (e.g. batch workers).
     """
-    from .monitoring.serve import serve, wait_until_interrupted
+    from .monitoring.exposition import serve, wait_until_interrupted
 
     server = serve(port, addr=addr)
     click.echo(f"serving metrics at {server.url} (Ctrl-C to stop)")

@@ -1,0 +1,84 @@
+"""The metric objects, created once per :class:`~prometheus_client.CollectorRegistry`.
+
+Re-running a notebook cell that asks for the metrics again returns the same objects instead of
+raising "Duplicated timeseries": :func:`metrics` keeps them on the registry itself, so even a
+reloaded module finds them.
+
+    >>> from prometheus_client import CollectorRegistry
+    >>> registry = CollectorRegistry()
+    >>> metrics(registry) is metrics(registry)
+    True
+
+Gauges carry a ``multiprocess_mode`` so that, with ``PROMETHEUS_MULTIPROC_DIR`` set, the values of
+every live kernel and batch worker add up (and a dead process's values can be removed).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+STATUSES = ("success", "failed", "cancelled")
+DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
+STAGE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+TRIANGLE_BUCKETS = (1_000, 5_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_000_000, 5_000_000)
+_ATTRIBUTE = "_orfeas_nb_metrics"
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Everything orfeas_nb records about its own work (host values come from :mod:`.collector`)."""
+
+    generations: Counter
+    duration: Histogram
+    stage_duration: Histogram
+    triangles: Histogram
+    jobs_in_progress: Gauge
+    queue_length: Gauge
+
+
+def _create(registry: CollectorRegistry) -> Metrics:
+    return Metrics(
+        generations=Counter(
+            "orfeas_generations", "Generations finished, by task type, provider and status (success, failed, cancelled).",
+            ["type", "provider", "status"], registry=registry,
+        ),
+        duration=Histogram(
+            "orfeas_generation_duration_seconds", "Wall-clock seconds of each successful generation.",
+            ["type", "provider"], buckets=DURATION_BUCKETS, registry=registry,
+        ),
+        stage_duration=Histogram(
+            "orfeas_stage_duration_seconds", "Seconds spent in each stage of a successful generation (load, infer, mesh, ...).",
+            ["type", "provider", "stage"], buckets=STAGE_BUCKETS, registry=registry,
+        ),
+        triangles=Histogram(
+            "orfeas_mesh_triangles", "Triangles in each generated model.",
+            ["type", "provider"], buckets=TRIANGLE_BUCKETS, registry=registry,
+        ),
+        jobs_in_progress=Gauge(
+            "orfeas_jobs_in_progress", "Jobs running now, summed over live processes.",
+            registry=registry, multiprocess_mode="livesum",
+        ),
+        queue_length=Gauge(
+            "orfeas_job_queue_length", "Jobs waiting in job queues, summed over live processes.",
+            registry=registry, multiprocess_mode="livesum",
+        ),
+    )
+
+
+def metrics(registry: CollectorRegistry | None = None) -> Metrics:
+    """The orfeas_nb metrics of ``registry`` (default: prometheus-client's global one), created on first use.
+
+    >>> m = metrics()
+    >>> m.generations.labels("image_to_3d", "relief", "success").inc()
+    """
+    registry = REGISTRY if registry is None else registry
+    with _lock:
+        found = getattr(registry, _ATTRIBUTE, None)
+        if found is None:
+            found = _create(registry)
+            setattr(registry, _ATTRIBUTE, found)
+    return found
