@@ -110,6 +110,10 @@ def serve(port: int | None = None, addr: str = "127.0.0.1") -> MetricsServer:
     registry = exposition_registry()
     from prometheus_client import start_http_server
 
+    from .record import watch_jobs
+
+    watch_jobs()  # job-queue gauges of this process, kept current from now on
+
     with _lock:
         if port and (addr, port) in _servers:
             return _servers[(addr, port)]

@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import functools
 import inspect
+import logging
 import sys
 import threading
 import time
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 F = TypeVar("F", bound=Callable[..., Any])
 _recording = contextvars.ContextVar("orfeas_recording", default=False)
+_log = logging.getLogger(__name__)
 _watcher_lock = threading.Lock()
 _watcher: Sampler | None = None
 
@@ -70,17 +72,41 @@ class Generation:
             self.triangles = manifest["triangles"]
 
 
+def _start(type: str, provider: str, registry: CollectorRegistry | None) -> Metrics | None:
+    found = None if _recording.get() else _metrics(registry)
+    if found is not None:
+        watch_jobs()
+        for status in ("success", "failed", "cancelled"):  # every series exists from the start, at 0
+            found.generations.labels(type, provider, status)
+    return found
+
+
+def _finish(found: Metrics, type: str, provider: str, status: str, seconds: float, generation: Generation) -> None:
+    found.generations.labels(type, provider, status).inc()
+    if status == "success":
+        found.duration.labels(type, provider).observe(seconds)
+        for stage, stage_seconds in generation.stages.items():
+            found.stage_duration.labels(type, provider, stage).observe(stage_seconds)
+        if generation.triangles is not None:
+            found.triangles.labels(type, provider).observe(generation.triangles)
+
+
 @contextlib.contextmanager
 def record_generation(type: str, provider: str, *, registry: CollectorRegistry | None = None) -> Iterator[Generation]:
-    """Count the block as one generation of ``type`` by ``provider`` and time it (see the module docs)."""
+    """Count the block as one generation of ``type`` by ``provider`` and time it (see the module docs).
+
+    Monitoring never stops the work: if recording itself fails (a bad ``ORFEAS_METRICS_INTERVAL``, a
+    metrics folder removed under a running kernel), a warning is logged and the block's outcome stands.
+    """
     generation = Generation()
-    found = None if _recording.get() else _metrics(registry)
+    try:
+        found = _start(type, provider, registry)
+    except Exception as exc:  # noqa: BLE001 - monitoring must never stop a generation
+        _log.warning("orfeas_nb: not recording this generation: %s", exc)
+        found = None
     if found is None:
         yield generation
         return
-    watch_jobs()
-    for status in ("success", "failed", "cancelled"):  # every series exists from the start, at 0
-        found.generations.labels(type, provider, status)
     token = _recording.set(True)
     started = time.perf_counter()
     status = "failed"
@@ -92,13 +118,10 @@ def record_generation(type: str, provider: str, *, registry: CollectorRegistry |
         raise
     finally:
         _recording.reset(token)
-        found.generations.labels(type, provider, status).inc()
-        if status == "success":
-            found.duration.labels(type, provider).observe(time.perf_counter() - started)
-            for stage, seconds in generation.stages.items():
-                found.stage_duration.labels(type, provider, stage).observe(seconds)
-            if generation.triangles is not None:
-                found.triangles.labels(type, provider).observe(generation.triangles)
+        try:
+            _finish(found, type, provider, status, time.perf_counter() - started, generation)
+        except Exception as exc:  # noqa: BLE001 - monitoring must never change a generation's outcome
+            _log.warning("orfeas_nb: could not record a generation: %s", exc)
 
 
 def recorded(type: str, provider: str | Callable[[dict[str, Any]], str]) -> Callable[[F], F]:

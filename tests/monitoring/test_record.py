@@ -170,3 +170,28 @@ def test_recording_is_skipped_without_prometheus_client(no_prometheus):
     set_job_counts(running=1, waiting=1)  # no error either
     model = orfeas_nb.image_to_3d(orfeas_nb.samples.path("shapes"), quality=1, size_mm=20)
     assert len(model.mesh.faces) > 0
+
+
+def test_a_broken_setting_never_stops_a_generation(registry, monkeypatch, caplog):
+    from orfeas_nb.monitoring import record
+
+    monkeypatch.setattr(record, "_watcher", None)
+    monkeypatch.setenv("ORFEAS_METRICS_INTERVAL", "often")
+    with record_generation("image_to_3d", "relief", registry=registry):
+        done = True
+    assert done and count(registry, "success") is None
+    assert "ORFEAS_METRICS_INTERVAL" in caplog.text
+
+
+def test_a_failure_while_recording_keeps_the_outcome(registry, monkeypatch, caplog):
+    from orfeas_nb.monitoring import record
+
+    def broken(*args):
+        raise OSError("metrics folder is gone")
+
+    monkeypatch.setattr(record, "_finish", broken)
+    with record_generation("image_to_3d", "relief", registry=registry):
+        pass
+    with pytest.raises(InvalidInput, match="bad"), record_generation("image_to_3d", "relief", registry=registry):
+        raise InvalidInput("bad")
+    assert caplog.text.count("could not record a generation: metrics folder is gone") == 2

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 import urllib.request
 from typing import ClassVar
@@ -168,3 +169,26 @@ def test_push_sends_this_process_metrics_under_its_instance():
 def test_push_to_nowhere_is_a_clear_error():
     with pytest.raises(OrfeasError, match="could not push metrics to http://127.0.0.1:1"):
         monitoring.push("http://127.0.0.1:1", grouping_key={"instance": "test"})
+
+
+def test_serve_reports_this_process_job_queues():
+    from orfeas_nb import jobs
+
+    queue, release = jobs.JobQueue(), threading.Event()
+    job = queue.submit(lambda job: release.wait(30), name="held")
+    server = monitoring.serve(port=0)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            families = scrape(server.url)
+            shown = families["orfeas_jobs_in_progress"][0].value
+            if shown >= 1 and shown == jobs.counts()["running"]:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"orfeas_jobs_in_progress stayed {shown}, jobs.counts() is {jobs.counts()}")
+    finally:
+        release.set()
+        job.wait(10)
+        queue.close()
+        server.stop()
