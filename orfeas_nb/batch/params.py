@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .. import config
 from ..errors import InvalidInput
 
 Params = dict[str, Any]
@@ -107,6 +109,7 @@ def _grid(grid: Params) -> list[Params]:
             raise InvalidInput(
                 f"grid.{name} must be a non-empty list of values; put a single fixed value under 'common'"
             )
+    _check_count(math.prod(len(values) for values in grid.values()))
     names = list(grid)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
 
@@ -114,7 +117,14 @@ def _grid(grid: Params) -> list[Params]:
 def _runs(runs: Any) -> list[Params]:
     if not isinstance(runs, list) or not runs:
         raise InvalidInput("'runs' must be a non-empty list of parameter mappings")
+    _check_count(len(runs))
     return [_mapping(f"runs[{i}]", run) for i, run in enumerate(runs)]
+
+
+def _check_count(count: int) -> None:
+    limit = config.get("batch_max_runs")
+    if count > limit:
+        raise InvalidInput(f"{count:,} runs is more than ORFEAS_BATCH_MAX_RUNS={limit:,}; split the sweep or raise the limit")
 
 
 def _check_values(runs: Iterable[Params]) -> None:

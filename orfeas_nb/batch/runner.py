@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import config
 from ..errors import InvalidInput, OutOfResources
 from .execute import execute_run
 from .params import check_against_notebook, expand, read_params_file, run_id
@@ -162,8 +163,9 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
+        wait_s = config.get("scheduler_timeout_s")
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=wait_s)
         except (OSError, ValueError) as exc:
             raise InvalidInput(
                 f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); start one with "
@@ -171,9 +173,12 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
             ) from exc
         with client:
             try:
-                client.wait_for_workers(1, timeout=30)
+                client.wait_for_workers(1, timeout=wait_s)
             except TimeoutError as exc:
-                raise OutOfResources(f"no Dask worker joined the scheduler at {scheduler} within 30 s") from exc
+                raise OutOfResources(
+                    f"no Dask worker joined the scheduler at {scheduler} within {wait_s:g} s; "
+                    f"start one with `dask worker {scheduler}` (ORFEAS_SCHEDULER_TIMEOUT_S sets the wait)"
+                ) from exc
             yield client
         return
     with (
