@@ -13,6 +13,7 @@ from .files import write_json
 from .mesh.export import export_mesh, format_for
 from .mesh.repair import repair as repair_mesh
 from .mesh.report import Report, report
+from .monitoring.record import record_stage
 
 
 class Model3D:
@@ -57,7 +58,8 @@ class Model3D:
         """
         target = Path(path)
         fmt = format_for(target, format)
-        written = export_mesh(self.mesh, target, fmt, self.manifest)
+        with record_stage(self.manifest.get("task"), self.manifest.get("method"), "export"):
+            written = export_mesh(self.mesh, target, fmt, self.manifest)
         if manifest:
             write_json(manifest_path(written), {**self.manifest, "file": written.name, "format": fmt})
         return written

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from .exposition import MetricsServer, push, serve
 from .readers import GpuMemory, HostSnapshot, read_host
-from .record import Generation, record_generation, recorded, set_job_counts, watch_jobs
+from .record import Generation, record_generation, record_stage, recorded, set_job_counts, watch_jobs
 from .sampler import Sampler
 
 
@@ -49,6 +49,7 @@ __all__ = [
     "push",
     "read_host",
     "record_generation",
+    "record_stage",
     "recorded",
     "serve",
     "set_job_counts",

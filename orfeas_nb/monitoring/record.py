@@ -124,6 +124,27 @@ def record_generation(type: str, provider: str, *, registry: CollectorRegistry |
             _log.warning("orfeas_nb: could not record a generation: %s", exc)
 
 
+@contextlib.contextmanager
+def record_stage(type: str | None, provider: str | None, stage: str) -> Iterator[None]:
+    """Time a stage that runs after the generation (e.g. ``export``) into the per-stage histogram.
+
+    Skipped when ``type`` or ``provider`` is unknown (a hand-made model) or the block raises.
+
+    >>> with record_stage("image_to_3d", "relief", "export"):
+    ...     pass  # write the file
+    """
+    started = time.perf_counter()
+    yield
+    if not (type and provider):
+        return
+    try:
+        found = _metrics()
+        if found is not None:
+            found.stage_duration.labels(type, provider, stage).observe(time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - monitoring must never fail the work it watches
+        _log.warning("orfeas_nb: could not record the %s stage: %s", stage, exc)
+
+
 def recorded(type: str, provider: str | Callable[[dict[str, Any]], str]) -> Callable[[F], F]:
     """Decorate a public function so every call is recorded with :func:`record_generation`.
 

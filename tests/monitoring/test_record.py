@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 import orfeas_nb
 from orfeas_nb import monitoring
-from orfeas_nb.errors import InvalidInput, JobCancelled
+from orfeas_nb.errors import InvalidInput, JobCancelled, OrfeasError
 from orfeas_nb.monitoring.definitions import metrics
 from orfeas_nb.monitoring.record import Generation, record_generation, recorded, set_job_counts
 
@@ -195,3 +195,16 @@ def test_a_failure_while_recording_keeps_the_outcome(registry, monkeypatch, capl
     with pytest.raises(InvalidInput, match="bad"), record_generation("image_to_3d", "relief", registry=registry):
         raise InvalidInput("bad")
     assert caplog.text.count("could not record a generation: metrics folder is gone") == 2
+
+
+def test_export_time_is_a_stage_of_the_models_generation(tmp_path):
+    export = {"type": "image_to_3d", "provider": "relief", "stage": "export"}
+    before = REGISTRY.get_sample_value("orfeas_stage_duration_seconds_count", export) or 0
+    model = orfeas_nb.image_to_3d(orfeas_nb.samples.path("logo"), quality=1, size_mm=20)
+    model.export(tmp_path / "logo.stl")
+    assert REGISTRY.get_sample_value("orfeas_stage_duration_seconds_count", export) == before + 1
+    orfeas_nb.Model3D(model.mesh, {}).export(tmp_path / "bare.stl")  # a hand-made model: nothing to label
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(OrfeasError):
+        model.export(tmp_path / "a-file" / "x.stl")  # a failed export is not timed
+    assert REGISTRY.get_sample_value("orfeas_stage_duration_seconds_count", export) == before + 1
