@@ -57,6 +57,12 @@ class Report:
         return "\n".join(lines)
 
 
+def signed_volume(mesh: trimesh.Trimesh) -> float:
+    """Enclosed volume by the divergence theorem (what ``mesh.volume`` gives, without the inertia)."""
+    v0, v1, v2 = (mesh.vertices[mesh.faces[:, i]] for i in range(3))
+    return float(np.einsum("ij,ij->", v0, np.cross(v1, v2)) / 6.0)
+
+
 def thinnest_wall(mesh: trimesh.Trimesh, rays: int = _RAYS, seed: int = 0) -> float | None:
     """Estimate the thinnest wall: cast ``rays`` inward from area-weighted random surface points
     along the inverted normal and keep the shortest distance to the far side (None if no ray hits).
@@ -87,7 +93,7 @@ def report(
     watertight = bool(mesh.is_watertight)
     winding = bool(mesh.is_winding_consistent)
     extents = tuple(float(v) for v in (mesh.extents if len(mesh.vertices) else np.zeros(3)))
-    volume = float(mesh.volume) if watertight else 0.0
+    volume = signed_volume(mesh) if watertight else 0.0
     bodies = int(mesh.body_count) if len(mesh.faces) else 0
     if min_wall_mm is None and watertight:
         min_wall_mm = thinnest_wall(mesh)

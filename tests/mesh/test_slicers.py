@@ -1,0 +1,49 @@
+"""Debian's prusa-slicer and admesh accept our STL and 3MF (skipped only where the tool is absent)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import orfeas_nb
+
+pytestmark = pytest.mark.slow
+CASES = [("relief", "shapes", {}), ("lithophane", "scene", {"shape": "curved"}), ("extrude", "logo", {"base_mm": 1.0}),
+         ("inflate", "shapes", {})]
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {m: orfeas_nb.image_to_3d(orfeas_nb.samples.path(s), method=m, quality=4, size_mm=60.0, **o) for m, s, o in CASES}
+
+
+@pytest.mark.skipif(shutil.which("prusa-slicer") is None, reason="prusa-slicer is installed by .ci/run (apt)")
+@pytest.mark.parametrize(
+    ("method", "fmt"), [("relief", "stl"), ("lithophane", "3mf"), ("extrude", "3mf"), ("inflate", "stl")]
+)
+def test_prusa_slicer_slices_our_files(models, method, fmt, tmp_path):
+    model_path = models[method].export(tmp_path / f"part.{fmt}")
+    gcode = tmp_path / "part.gcode"
+    done = subprocess.run(["prusa-slicer", "--export-gcode", "--output", str(gcode), str(model_path)],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "error" not in (done.stdout + done.stderr).lower()
+    text = gcode.read_text()
+    assert text.count("\nG1 ") > 100  # real moves, not an empty print
+
+
+@pytest.mark.skipif(shutil.which("admesh") is None, reason="admesh is installed by .ci/run (apt)")
+@pytest.mark.parametrize("method", [c[0] for c in CASES])
+def test_admesh_finds_nothing_to_fix(models, method, tmp_path):
+    stl = models[method].export(tmp_path / "part.stl")
+    done = subprocess.run(["admesh", str(stl)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    stats = dict(re.findall(r"^(\w[\w ]*?)\s*:\s*(\S+)", done.stdout, re.MULTILINE))
+    for key in ("Degenerate facets", "Edges fixed", "Facets removed", "Facets added", "Facets reversed",
+                "Backwards edges", "Normals fixed"):
+        assert stats[key] == "0", (key, done.stdout)
+    volume = float(re.search(r"Volume\s*:\s*([\d.]+)", done.stdout).group(1))
+    assert volume == pytest.approx(models[method].mesh.volume, rel=1e-3)
