@@ -149,13 +149,15 @@ class MeshView(widgets.VBox):
         self.home = (self.center[0] + radius * 1.2, self.center[1] - radius * 1.6, self.center[2] + radius * 1.3)
         self.camera = three.PerspectiveCamera(
             position=self.home, up=(0, 0, 1), fov=40, aspect=width / height, near=radius / 100, far=radius * 100,
-            children=[three.DirectionalLight(color="white", intensity=0.7, position=(-1, 1, 2))],
         )
         self.controls = three.OrbitControls(controlling=self.camera, target=self.center)
         self.camera.lookAt(self.center)
+        # Lights without shadows: pythreejs 2.4's Directional/PointLight log "Error setting state: t.on is
+        # not a function" in JupyterLab 4. A hemisphere light from above-front still shades by orientation.
         scene = three.Scene(
-            children=[self.mesh, self.camera, three.AmbientLight(intensity=0.45),
-                      three.HemisphereLight(color="#ffffff", groundColor="#404050", intensity=0.35)],
+            children=[self.mesh, self.camera, three.AmbientLight(intensity=0.3),
+                      three.HemisphereLight(color="#ffffff", groundColor="#303040", intensity=0.9,
+                                            position=(0.4, -0.6, 1.0))],
             background="#f4f4f4",
         )
         self.renderer = three.Renderer(
