@@ -38,6 +38,7 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
 _FULL_HASH_LIMIT = 64 * 1024 * 1024
+_FINGERPRINTS: dict[Path, tuple[tuple, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,18 @@ def hub_reachable(timeout: float = 2.0) -> bool:
 
 
 def fingerprint(folder: Path) -> str:
-    """``sha256:`` over every file's relative path, size and content (head and tail for files over 64 MiB)."""
+    """``sha256:`` over every file's relative path, size and content (head and tail for files over 64 MiB).
+
+    Remembered per folder until a file's size or modification time changes, so a loaded model is not
+    re-read on every call.
+    """
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    stamp = tuple((file.as_posix(), file.stat().st_size, file.stat().st_mtime_ns) for file in files)
+    known = _FINGERPRINTS.get(folder)
+    if known is not None and known[0] == stamp:
+        return known[1]
     digest = hashlib.sha256()
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        size = file.stat().st_size
+    for file, (_name, size, _mtime) in zip(files, stamp, strict=True):
         digest.update(f"{file.relative_to(folder).as_posix()}\0{size}\0".encode())
         with file.open("rb") as handle:
             if size <= _FULL_HASH_LIMIT:
@@ -106,7 +115,9 @@ def fingerprint(folder: Path) -> str:
                 digest.update(handle.read(1 << 20))
                 handle.seek(-(1 << 20), os.SEEK_END)
                 digest.update(handle.read())
-    return "sha256:" + digest.hexdigest()[:16]
+    revision = "sha256:" + digest.hexdigest()[:16]
+    _FINGERPRINTS[folder] = (stamp, revision)
+    return revision
 
 
 def _how_to_provide(kind: str, model: str) -> str:
@@ -124,7 +135,9 @@ def _cached_snapshot(model: str) -> Path | None:
     from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
 
     try:
-        return Path(snapshot_download(model, local_files_only=True, cache_dir=hub_cache()))
+        # local_files_only: a lookup in the local cache, nothing is downloaded; the snapshot's commit hash is
+        # what ModelSource.revision records in every manifest
+        return Path(snapshot_download(model, local_files_only=True, cache_dir=hub_cache()))  # nosec B615
     except (LocalEntryNotFoundError, HFValidationError, FileNotFoundError, OSError):
         return None
 

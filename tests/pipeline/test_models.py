@@ -154,3 +154,14 @@ def test_out_of_memory_drops_the_pipeline(monkeypatch):
         with cache.use(_source(), "cpu", torch.float32, lambda: "pipe"):
             raise torch.cuda.OutOfMemoryError("CUDA out of memory")
     assert len(cache) == 0
+
+
+def test_doctor_lists_device_and_which_models_are_present(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("ORFEAS_SHAP_E_MODEL", str(_folder(tmp_path)))
+    result = cli("doctor")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "device:\n" in out and "  device: cpu" in out and "GiB free of" in out
+    assert "models:\n" in out
+    assert f"shap_e {tmp_path / 'm'}: local folder (sha256:" in out
+    assert "text_to_image stabilityai/sd-turbo: missing:" in out and "ORFEAS_TEXT_TO_IMAGE_MODEL" in out
