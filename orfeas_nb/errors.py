@@ -17,6 +17,9 @@ model, 4 for exhausted resources, 1 for anything else.
 from __future__ import annotations
 
 import contextlib
+import gc
+import sys
+import traceback
 from collections.abc import Iterator
 
 
@@ -76,6 +79,25 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     return name == "OutOfMemoryError" or "out of memory" in str(exc).lower()
 
 
+def free_memory_held_by(exc: BaseException) -> None:
+    """Let go of what the finished frames of ``exc`` (and its causes) hold, then collect and empty caches.
+
+    After running out of memory those frames' locals hold the model and its activations, and a notebook
+    keeps the last exception (``sys.last_value``), so without this the memory the error asks the user to
+    free would stay taken. Post-mortem debugging of such an error loses those locals.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)  # frames still executing are skipped
+        current = current.__cause__ or current.__context__
+    gc.collect()
+    torch = sys.modules.get("torch")  # never imported here: only if a pipeline already did
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
+
+
 @contextlib.contextmanager
 def mapped_errors(task: str) -> Iterator[None]:
     """Map foreign exceptions raised inside the block onto the orfeas_nb tree.
@@ -83,13 +105,19 @@ def mapped_errors(task: str) -> Iterator[None]:
     ``OrfeasError`` passes through unchanged; memory exhaustion (``MemoryError``,
     ``torch.cuda.OutOfMemoryError``) becomes :class:`OutOfResources` with advice; ``OSError`` while
     writing becomes :class:`ExportError`. Anything else propagates as it is (exit code 1 in the CLI).
+    Either way an out-of-memory error leaves nothing of the failed work in memory
+    (:func:`free_memory_held_by`).
     """
     try:
         yield
+    except OutOfResources as exc:
+        free_memory_held_by(exc)
+        raise
     except OrfeasError:
         raise
     except Exception as exc:
         if _is_out_of_memory(exc):
+            free_memory_held_by(exc)
             raise OutOfResources(
                 f"{task} ran out of memory ({type(exc).__name__}). Try a lower quality, a smaller "
                 "image or size, or set ORFEAS_DEVICE=cpu / enable CPU offload."

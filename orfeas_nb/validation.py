@@ -201,7 +201,9 @@ def load_image(image: Any) -> LoadedImage:
     )
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls except tab and newline, and the bidirectional overrides/isolates that make text display
+# in another order than it is read ("Trojan Source", CVE-2021-42574). Ordinary RTL text needs none of them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def validate_prompt(prompt: Any) -> str:
