@@ -118,8 +118,13 @@ def load_pipeline(source: ModelSource, device: str, dtype: Any) -> Any:
     else:
         pipe.to(device)
     if device.startswith("cuda"):
-        pipe.unet.to(memory_format=torch.channels_last)
+        denoiser(pipe).to(memory_format=torch.channels_last)
     return pipe
+
+
+def denoiser(pipe: Any) -> Any:
+    """The pipeline's denoising network: ``unet`` (SD, SDXL) or ``transformer`` (SD3, PixArt)."""
+    return getattr(pipe, "unet", None) or pipe.transformer
 
 
 def _check_size(name: str, value: int | None, default: int) -> int:
@@ -162,7 +167,7 @@ def generate(
         # 3. Defaults of the model family; sizes in 8-pixel blocks
         fam = family(source, pipe)
         steps = steps or fam.steps
-        native = int(pipe.unet.config.sample_size * pipe.vae_scale_factor)
+        native = int(denoiser(pipe).config.sample_size * pipe.vae_scale_factor)
         width, height = _check_size("width", width, native), _check_size("height", height, native)
         # 4. Denoise with progress and cancel hooks
         with Progress(steps, desc="text_to_image", show=progress, callback=callback, cancel=cancel) as tracker:

@@ -110,6 +110,15 @@ def test_out_of_memory_is_mapped_and_the_pipeline_dropped(monkeypatch, tiny_sd):
     assert _image(tiny_sd, seed=1).size == (64, 64)  # reloaded fresh
 
 
+def test_unet_attention_uses_torch_sdpa(tiny_sd):
+    from diffusers.models.attention_processor import AttnProcessor2_0
+
+    _image(tiny_sd, seed=1)
+    (key,) = [k for k in models.CACHE.keys() if k[0] == "text_to_image" and k[1] == str(tiny_sd)]
+    processors = models.CACHE._entries[key].pipeline.unet.attn_processors.values()
+    assert processors and all(isinstance(p, AttnProcessor2_0) for p in processors)
+
+
 def test_family_defaults():
     turbo = models.ModelSource("text_to_image", "stabilityai/sd-turbo", None, "hub:latest")
     plain = models.ModelSource("text_to_image", "runwayml/stable-diffusion-v1-5", None, "hub:latest")

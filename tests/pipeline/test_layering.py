@@ -1,0 +1,25 @@
+"""pipeline/ stays an engine: no mesh, monitoring or widget imports, and torch only on first use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+CHECK = """
+import json, sys
+import orfeas_nb.pipeline.depth, orfeas_nb.pipeline.models, orfeas_nb.pipeline.shap_e
+import orfeas_nb.pipeline.text_to_image, orfeas_nb.pipeline.device, orfeas_nb.pipeline.progress
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("orfeas_nb", "torch", "diffusers", "transformers"))))
+"""
+
+
+def test_pipeline_imports_no_mesh_monitoring_widgets_nor_torch_eagerly():
+    done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, check=True, timeout=120)
+    loaded = json.loads(done.stdout)
+    assert not [m for m in loaded if m.startswith(("orfeas_nb.mesh", "orfeas_nb.monitoring", "orfeas_nb.widgets"))]
+    assert not [m for m in loaded if m.split(".")[0] in ("torch", "diffusers", "transformers")]
