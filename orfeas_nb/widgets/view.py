@@ -53,16 +53,41 @@ class PreviewArrays:
         return f"{self.total_faces:,} triangles"
 
 
+def cluster_vertices(vertices: np.ndarray, faces: np.ndarray, target_faces: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fast coarse reduction: merge the vertices in each cell of a grid sized for ~``target_faces`` triangles.
+
+    The cell edge is chosen from the surface area (about two triangles per cell); faces that collapse
+    are dropped. Used before quadric decimation on very large meshes, where it is several times faster.
+    """
+    sample = faces[:: max(1, len(faces) // 100_000)]  # the area from a strided sample is plenty for a cell size
+    corners = vertices[sample]
+    doubled_area = np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1)
+    total = doubled_area.sum(dtype=np.float64) * len(faces) / len(sample)
+    cell = max(float(np.sqrt(total / target_faces)), 1e-12)
+    keys = np.floor((vertices - vertices.min(axis=0)) / cell).astype(np.int64)
+    dims = keys.max(axis=0) + 1
+    cells, inverse = np.unique((keys[:, 0] * dims[1] + keys[:, 1]) * dims[2] + keys[:, 2], return_inverse=True)
+    counts = np.bincount(inverse, minlength=len(cells))
+    merged = np.stack([np.bincount(inverse, weights=vertices[:, a], minlength=len(cells)) for a in range(3)], axis=1)
+    remapped = inverse[faces]
+    kept = (remapped[:, 0] != remapped[:, 1]) & (remapped[:, 1] != remapped[:, 2]) & (remapped[:, 0] != remapped[:, 2])
+    return (merged / counts[:, None]).astype(np.float32), remapped[kept]
+
+
 def _decimate(vertices: np.ndarray, faces: np.ndarray, max_faces: int) -> tuple[np.ndarray, np.ndarray]:
-    """Quadric decimation to at most ``max_faces`` triangles (tightening the target if it overshoots)."""
+    """At most ``max_faces`` triangles: grid clustering first when the mesh is far larger, then quadric
+    decimation (fast-simplification), tightening the target if it overshoots."""
     import fast_simplification
 
+    if len(faces) > 2 * max_faces:
+        vertices, faces = cluster_vertices(vertices, faces, int(1.5 * max_faces))
     reduction = 1.0 - max_faces / len(faces)
-    while True:
+    while reduction > 0:
         points, triangles = fast_simplification.simplify(vertices, faces, target_reduction=reduction, agg=8)
         if len(triangles) <= max_faces or reduction >= 0.999:
             return points, triangles[:max_faces]
         reduction = min(0.999, reduction + (1.0 - reduction) * 0.05)
+    return vertices, faces
 
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:

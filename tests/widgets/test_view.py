@@ -86,3 +86,14 @@ def test_wireframe_toggle_and_reset_view_work_from_the_front_end(sent):
     assert tuple(view.camera.position) == pytest.approx(view.home)
     assert sent.updates("position")[-1] == pytest.approx(list(view.home))
     assert sent.updates("target")[-1] == pytest.approx(list(view.center))
+
+
+def test_grid_clustering_reduces_about_to_the_target_and_keeps_the_shape():
+    from orfeas_nb.widgets.view import cluster_vertices
+
+    sphere = trimesh.creation.icosphere(subdivisions=5)
+    vertices, faces = cluster_vertices(np.asarray(sphere.vertices, np.float32), np.asarray(sphere.faces), 4000)
+    assert 2000 < len(faces) < 8000 and vertices.dtype == np.float32
+    assert int(faces.max()) < len(vertices)
+    assert np.all(faces[:, 0] != faces[:, 1]) and np.all(faces[:, 1] != faces[:, 2]) and np.all(faces[:, 0] != faces[:, 2])
+    assert np.all(np.abs(np.linalg.norm(vertices, axis=1) - 1.0) < 0.06)
