@@ -164,7 +164,11 @@ def recorded(type: str, provider: str | Callable[[dict[str, Any]], str]) -> Call
                 except TypeError:  # let the function raise its own error about its arguments
                     return function(*args, **kwargs)
                 bound.apply_defaults()
-                name = provider(bound.arguments)
+                try:
+                    name = provider(bound.arguments)
+                except Exception as exc:  # noqa: BLE001 - a labelling bug must not stop the call
+                    _log.warning("orfeas_nb: provider label of %s failed: %s", type, exc)
+                    name = "unknown"
             with record_generation(type, str(name)) as generation:
                 result = function(*args, **kwargs)
                 generation.observe(result)

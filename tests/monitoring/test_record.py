@@ -148,7 +148,7 @@ def test_decorator_with_fixed_provider_and_bad_arguments():
         calls.append((prompt, steps))
         return prompt
 
-    @recorded("text_to_3d", provider=lambda args: args["method"])
+    @recorded("text_to_3d", provider=lambda args: args["method"][:8])
     def make_3d(prompt, *, method="a"):
         return prompt
 
@@ -160,8 +160,12 @@ def test_decorator_with_fixed_provider_and_bad_arguments():
     with pytest.raises(TypeError):
         make_3d()  # missing prompt: the function's own error, nothing recorded
     assert make_3d("x", method="b") == "x"
+    labels_unknown = {"type": "text_to_3d", "provider": "unknown", "status": "success"}
+    unknown_before = REGISTRY.get_sample_value("orfeas_generations_total", labels_unknown) or 0
+    assert make_3d("x", method=None) == "x"  # the label function fails (None["..."]): counted as "unknown"
     labels_b = {"type": "text_to_3d", "provider": "b", "status": "success"}
     assert REGISTRY.get_sample_value("orfeas_generations_total", labels_b) == 1
+    assert REGISTRY.get_sample_value("orfeas_generations_total", labels_unknown) == unknown_before + 1
 
 
 def test_recording_is_skipped_without_prometheus_client(no_prometheus):
