@@ -34,9 +34,14 @@ def grid_faces(rows: int, columns: int) -> np.ndarray:
 def boundary_edges(faces: np.ndarray) -> np.ndarray:
     """Directed edges (a, b) used by exactly one face, in the direction that face uses them."""
     directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    undirected = np.sort(directed, axis=1)
-    _, inverse, counts = np.unique(undirected, axis=0, return_inverse=True, return_counts=True)
-    return directed[counts[inverse.ravel()] == 1]
+    keys = directed.min(axis=1) * (int(faces.max()) + 1) + directed.max(axis=1)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    lone = np.ones(len(keys), bool)
+    same = ordered[1:] == ordered[:-1]
+    lone[1:] &= ~same
+    lone[:-1] &= ~same
+    return directed[np.sort(order[lone])]
 
 
 def close_surface(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
