@@ -199,3 +199,17 @@ def test_the_lod_bound_applies_to_the_studio_view(logo_bytes):
 
 def test_studio_is_reachable_from_the_package():
     assert orfeas_nb.Studio is Studio
+
+
+def test_a_model_that_cannot_be_shown_is_still_kept_and_the_reason_shown(studio, logo_bytes, monkeypatch):
+    from orfeas_nb.widgets import studio as studio_module
+
+    def refuse(*args, **kwargs):
+        raise ValueError("no WebGL today")
+
+    monkeypatch.setattr(studio_module, "MeshView", refuse)
+    studio.upload.upload.set_state(upload_state(logo_bytes))
+    assert finish(studio.generate()).status == "done"
+    assert isinstance(studio.model, orfeas_nb.Model3D)
+    assert "cannot be shown: no WebGL today" in studio.progress.status.value
+    assert not studio.generate_button.disabled
