@@ -188,7 +188,7 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             local_directory=scratch,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: 8787 may belong to another cluster
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
