@@ -18,6 +18,7 @@ import os
 import re
 import socket
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ KINDS: dict[str, tuple[str, str]] = {
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
 _FULL_HASH_LIMIT = 64 * 1024 * 1024
 _FINGERPRINTS: dict[Path, tuple[tuple, str]] = {}
+_REACHABLE: dict[tuple[str, int], tuple[float, bool]] = {}
 
 
 @dataclass(frozen=True)
@@ -84,14 +86,19 @@ def hub_offline() -> bool:
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:
-    """Whether the hub endpoint accepts a TCP connection within ``timeout`` seconds."""
+    """Whether the hub endpoint accepts a TCP connection within ``timeout`` seconds (remembered for 30 s)."""
     endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    host, port = endpoint.hostname or "huggingface.co", endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    known = _REACHABLE.get((host, port))
+    if known is not None and time.monotonic() - known[0] < 30.0:
+        return known[1]
     try:
-        with socket.create_connection((endpoint.hostname or "huggingface.co", port), timeout=timeout):
-            return True
+        with socket.create_connection((host, port), timeout=timeout):
+            reachable = True
     except OSError:
-        return False
+        reachable = False
+    _REACHABLE[(host, port)] = (time.monotonic(), reachable)
+    return reachable
 
 
 def fingerprint(folder: Path) -> str:

@@ -94,6 +94,9 @@ def _encode(kind: str, subject: str | Image.Image) -> Any:
     if kind == "text":
         return subject
     if kind == "image":
+        if subject.mode in ("RGBA", "LA"):  # Shap-E saw objects on white: composite transparency onto white
+            white = Image.new("RGBA", subject.size, (255, 255, 255, 255))
+            return Image.alpha_composite(white, subject.convert("RGBA")).convert("RGB")
         return subject.convert("RGB")
     raise InvalidInput(f"kind must be 'text' or 'image', got {kind!r}")
 

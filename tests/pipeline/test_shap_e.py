@@ -73,6 +73,16 @@ def test_text_to_3d_through_an_image_method(tiny_sd, tiny_depth):
     assert relief.manifest["method"] == "relief" and relief.manifest["image"]["seed"] == 9
 
 
+def test_transparent_pictures_are_put_on_white():
+    from PIL import Image
+
+    clear = Image.new("RGBA", (4, 4), (0, 0, 0, 0))
+    assert shap_e._encode("image", clear).getpixel((0, 0)) == (255, 255, 255)
+    assert shap_e._encode("image", Image.new("L", (2, 2), 7)).getpixel((0, 0)) == (7, 7, 7)
+    with pytest.raises(InvalidInput, match="kind must be 'text' or 'image'"):
+        shap_e._encode("video", clear)
+
+
 def test_a_sphere_field_becomes_a_closed_sphere():
     grid = 40
     axis = np.linspace(-1, 1, grid)
