@@ -21,8 +21,9 @@ collect_ignore_glob = ["*.ipynb"]
 
 @pytest.fixture(autouse=True)
 def _isolated_output(tmp_path_factory, monkeypatch):
-    """Default outputs go to a temporary folder, never into the checkout."""
+    """Default outputs go to a temporary folder, never into the checkout; the model hub is never contacted."""
     monkeypatch.setenv("ORFEAS_OUTPUT_DIR", str(tmp_path_factory.mktemp("orfeas_output")))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # a default model id must fail fast (exit 3), never download
 
 
 @pytest.fixture

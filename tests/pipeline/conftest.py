@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-
-# Never touch the network: hub ids are looked up in the local cache only.
-os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 @pytest.fixture(autouse=True)
 def _offline_hub(monkeypatch, tmp_path_factory):
-    """Offline hub with an empty cache of its own, and no ORFEAS_* model or device overrides."""
+    """Offline hub (hub ids are looked up in the local cache only) with an empty cache of its own, and no
+    ORFEAS_* model or device overrides."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.mktemp("hf_cache")))
     for name in ("ORFEAS_DEVICE", "ORFEAS_DTYPE", "ORFEAS_CPU_OFFLOAD", "ORFEAS_RESIDENT_MODELS"):
