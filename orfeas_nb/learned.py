@@ -47,11 +47,13 @@ def _guidance(default: float) -> Option:
 
 DEPTH_OPTIONS = (
     *(opt for opt in relief.OPTIONS if opt.name not in _NOT_FOR_DEPTH),
-    Option("invert", False, "far becomes high instead of near"),
+    Option("invert", False, "far becomes high instead of near (for metric-depth models, where larger is farther)"),
 )
 LEARNED: dict[str, LearnedMethod] = {
-    "depth": LearnedMethod("depth", "depth model (Depth Anything) → relief; needs weights", DEPTH_OPTIONS),
-    "shap-e": LearnedMethod("shap-e", "Shap-E image→3D → closed learned mesh; needs weights", (_guidance(3.0),)),
+    "depth": LearnedMethod("depth", "depth model (Depth Anything) → relief; needs weights: -O model=ID|DIR", DEPTH_OPTIONS),
+    "shap-e": LearnedMethod(
+        "shap-e", "Shap-E image→3D → closed learned mesh; needs weights: -O model=ID|DIR, seed=N, steps=N", (_guidance(3.0),)
+    ),
 }
 SHAP_E_TEXT_OPTIONS = (_guidance(15.0),)
 

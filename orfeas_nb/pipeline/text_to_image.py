@@ -74,7 +74,7 @@ class GeneratedImage:
     width: int
     height: int
     prompt: str
-    negative_prompt: str
+    negative_prompt: str | None
     style: str
     model: dict[str, str]
     device: str
@@ -191,6 +191,7 @@ def generate(
             )
             tracker.check()
     image = output.images[0]
+    negative = negative if fam.guidance_scale > 1 else None  # guidance-free models ignore it: record that
     return GeneratedImage(
         image,
         seed,
