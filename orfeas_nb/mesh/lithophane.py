@@ -70,7 +70,7 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
     with stages("triangulate"):
         adaptive = options["triangulation"] == "adaptive"
         # a bent surface must keep short edges: each flat triangle becomes a chord of the arc
-        vertices, faces, error = surface(thickness, pitch, level.max_error_mm if adaptive and not curved else None)
+        vertices, faces, error, used = surface(thickness, pitch, level.max_error_mm if adaptive and not curved else None)
         vertices, faces = slab(vertices, faces) if curved else close_surface(vertices, faces)
     if curved:
         with stages("bend"):
@@ -81,7 +81,7 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
     info = {
         "grid": [int(grid.shape[1]), int(grid.shape[0])],
         "pitch_mm": pitch,
-        "triangulation": "grid" if curved else options["triangulation"],
+        "triangulation": used,
         "achieved_max_error_mm": round(error, 6),
         "min_wall_mm": low,
     }

@@ -17,7 +17,8 @@ from .result import MeshResult
 TRIANGULATION = Option(
     "triangulation",
     "adaptive",
-    "adaptive: fewest triangles within the quality's error bound (pydelatin); grid: every sample",
+    "adaptive: fewest triangles within the quality's error bound (pydelatin), or the grid where "
+    "the picture is too grainy for that to pay; grid: every sample",
     choices=("adaptive", "grid"),
 )
 
@@ -89,11 +90,11 @@ def solid_from_heights(
         heights = options["base_mm"] + options["height_mm"] * relative_grid
     with stages("triangulate"):
         bound = level.max_error_mm if options["triangulation"] == "adaptive" else None
-        mesh, error = height_solid(heights, pitch, bound)
+        mesh, error, used = height_solid(heights, pitch, bound)
     info = {
         "grid": [int(grid.shape[1]), int(grid.shape[0])],
         "pitch_mm": pitch,
-        "triangulation": options["triangulation"],
+        "triangulation": used,
         "achieved_max_error_mm": round(error, 6),
         "min_wall_mm": options["base_mm"],
     }

@@ -123,9 +123,9 @@ def test_adaptive_triangulation_keeps_every_sample_within_the_error_bound(bound)
     xx, yy = np.meshgrid(np.arange(columns) * 0.5, (rows - 1 - np.arange(rows)) * 0.5)
     gap = np.abs(np.asarray(interpolate(xx, yy)) - heights)
     assert gap.max() <= achieved + 1e-5
-    mesh, _ = height_solid(heights, 0.5, bound)
-    grid, _ = height_solid(heights, 0.5, None)
-    assert mesh.is_watertight and len(mesh.faces) < len(grid.faces)
+    mesh, _, kind = height_solid(heights, 0.5, bound)
+    grid, _, _ = height_solid(heights, 0.5, None)
+    assert kind == "adaptive" and mesh.is_watertight and len(mesh.faces) < len(grid.faces)
     assert mesh.volume == pytest.approx(grid.volume, rel=bound / heights.mean())
 
 
@@ -177,3 +177,12 @@ def test_border_colour_mask_finds_a_subject_of_the_same_brightness():
     rgb[20:60, 30:50] = (30, 90, 200)  # similar luminance, different colour
     model = orfeas_nb.image_to_3d(Image.fromarray(rgb), method="extrude", quality=4, size_mm=40.0, mask="border")
     assert model.mesh.extents[:2] == pytest.approx([20.0, 40.0], rel=0.03)
+
+
+def test_grainy_pictures_fall_back_to_the_grid_where_adaptive_would_not_pay():
+    grain = np.random.default_rng(3).integers(0, 256, (80, 80), dtype=np.uint8)
+    noisy = orfeas_nb.image_to_3d(Image.fromarray(grain), quality=5, size_mm=50.0)
+    assert noisy.manifest["triangulation"] == "grid" and noisy.manifest["achieved_max_error_mm"] == 0.0
+    assert len(noisy.mesh.faces) == 2 * 79 * 79 + 4 * 79 * 2 + 4 * 79  # top, walls, floor fan
+    smooth = orfeas_nb.image_to_3d(orfeas_nb.samples.path("shapes"), quality=5, size_mm=50.0)
+    assert smooth.manifest["triangulation"] == "adaptive"
