@@ -29,7 +29,7 @@ from tests.security.corpus import ACCEPTED
 
 pytestmark = pytest.mark.security
 
-FACES = 400_000  # a 20 MB binary STL: big enough that writing it takes a while
+FACES = 300_000  # a 15 MB binary STL: big enough that writing it takes a while
 
 WRITER = textwrap.dedent(
     f"""
@@ -68,7 +68,7 @@ def start_writer(folder: Path) -> subprocess.Popen:
 
 
 def test_sigkill_mid_export_never_leaves_a_partial_target(tmp_path):
-    """Kill a process exporting a 20 MB model again and again, each time while its temporary is open."""
+    """Kill a process exporting a 15 MB model again and again, each time while its temporary is open."""
     rng = random.Random(3)
     folder = tmp_path / "out"
     folder.mkdir()

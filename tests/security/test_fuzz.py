@@ -212,7 +212,8 @@ def _meshes(request):
     if model is not None:
         assert model.report().watertight, (method, image.shape, options)
         assert np.isfinite(model.mesh.vertices).all() and model.mesh.volume > 0
-        assert max(model.mesh.extents[:2]) <= size_mm * 1.001  # the footprint's longest side is size_mm at most
+        if options.get("shape") != "curved":  # a curved lithophane's size is its arc; thickness widens the chord
+            assert max(model.mesh.extents[:2]) <= size_mm * 1.001  # the footprint's longest side is size_mm at most
 
 
 def test_fuzz_validation_and_every_mesh_method():
