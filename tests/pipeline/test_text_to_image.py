@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import orfeas_nb
 from orfeas_nb.errors import InvalidInput, JobCancelled, ModelUnavailable, OutOfResources
 from orfeas_nb.pipeline import models
-from orfeas_nb.pipeline.text_to_image import STYLES, family
+from orfeas_nb.pipeline.text_to_image import STYLES, _check_size, family
 from tests.conftest import run_orfeas
 
 pytestmark = pytest.mark.integration
@@ -166,3 +169,32 @@ def test_offline_hub_id_exits_3_in_a_real_shell(tmp_path):
 def test_model_unavailable_is_raised_in_python(tmp_path):
     with pytest.raises(ModelUnavailable, match="sd-turbo"):
         orfeas_nb.text_to_image("an owl", model="stabilityai/sd-turbo")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(-10, 3000))
+def test_sizes_are_whole_8_pixel_blocks_within_limits(value):
+    if 64 <= value <= 2048 and value % 8 == 0:
+        assert _check_size("width", value, 512) == value
+    else:
+        with pytest.raises(InvalidInput, match="width must"):
+            _check_size("width", value, 512)
+
+
+def test_concurrent_jobs_share_one_pipeline_safely(tiny_sd):
+    expected = {seed: np.asarray(_image(tiny_sd, seed=seed)) for seed in (21, 22, 23)}
+    results, errors = {}, []
+
+    def job(seed):
+        try:
+            results[seed] = np.asarray(_image(tiny_sd, seed=seed))
+        except Exception as exc:  # noqa: BLE001 - any failure in a thread is reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=job, args=(seed,)) for seed in expected]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert all(np.array_equal(results[seed], image) for seed, image in expected.items())
