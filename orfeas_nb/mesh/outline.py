@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 from PIL import Image
 from scipy import ndimage
+from shapely import STRtree
 from shapely.geometry import MultiPolygon, Polygon
 from skimage import filters, measure, morphology
 
@@ -86,19 +87,18 @@ def polygons(mask: np.ndarray) -> MultiPolygon:
     padded = np.pad(mask.astype(np.float32), 1)
     rings = [Polygon(np.column_stack([c[:, 1] - 1, -(c[:, 0] - 1)])) for c in measure.find_contours(padded, 0.5)]
     rings = sorted((r for r in rings if r.is_valid and r.area > 0), key=lambda r: r.area, reverse=True)
-    depth = [0] * len(rings)
-    parent: list[int | None] = [None] * len(rings)
-    for i, ring in enumerate(rings):
-        probe = ring.representative_point()
-        for j in range(i):
-            if rings[j].contains(probe):
-                depth[i] += 1
-                if parent[i] is None or rings[j].area < rings[parent[i]].area:
-                    parent[i] = j
-    shells = {i: [] for i in range(len(rings)) if depth[i] % 2 == 0}
-    for i in range(len(rings)):
-        if depth[i] % 2 == 1:
-            shells[parent[i]].append(rings[i].exterior.coords)
+    probes = shapely.point_on_surface(rings)
+    inside, container = STRtree(rings).query(probes, predicate="within")
+    # only larger rings can hold a ring (contours never cross), and the probe may sit in a smaller one
+    larger = container < inside
+    inside, container = inside[larger], container[larger]
+    depth = np.bincount(inside, minlength=len(rings))
+    # rings are sorted by area, largest first: the innermost container has the largest index
+    parent = np.full(len(rings), -1)
+    np.maximum.at(parent, inside, container)
+    shells: dict[int, list] = {i: [] for i in range(len(rings)) if depth[i] % 2 == 0}
+    for i in np.flatnonzero(depth % 2 == 1):
+        shells[int(parent[i])].append(rings[i].exterior.coords)
     parts = [Polygon(rings[i].exterior.coords, holes) for i, holes in shells.items()]
     return MultiPolygon([p for p in parts if not p.is_empty])
 

@@ -186,3 +186,14 @@ def test_grainy_pictures_fall_back_to_the_grid_where_adaptive_would_not_pay():
     assert len(noisy.mesh.faces) == 2 * 79 * 79 + 4 * 79 * 2 + 4 * 79  # top, walls, floor fan
     smooth = orfeas_nb.image_to_3d(orfeas_nb.samples.path("shapes"), quality=5, size_mm=50.0)
     assert smooth.manifest["triangulation"] == "adaptive"
+
+
+def test_nested_outlines_alternate_between_shells_and_holes():
+    from orfeas_nb.mesh.outline import polygons
+
+    yy, xx = np.mgrid[0:200, 0:200]
+    r2 = (xx - 99.5) ** 2 + (yy - 99.5) ** 2
+    target = ((r2 < 90**2) & (r2 > 60**2)) | ((r2 < 40**2) & (r2 > 20**2)) | (r2 < 8**2)
+    shape = polygons(target)
+    assert sorted(len(p.interiors) for p in shape.geoms) == [0, 1, 1]
+    assert shape.area == pytest.approx(math.pi * (90**2 - 60**2 + 40**2 - 20**2 + 8**2), rel=0.01)
