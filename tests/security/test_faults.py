@@ -94,6 +94,7 @@ def test_sigkill_mid_export_never_leaves_a_partial_target(tmp_path):
             assert part.name.startswith("."), "a temporary must be hidden"
             assert not part.match("*.stl") and not part.match("*.json"), "a glob for models must never pick it"
     assert kills_mid_write >= 3, f"only {kills_mid_write} of 4 kills landed while a temporary was open"
+    print(f"SIGKILL: 4 kills, {kills_mid_write} while a temporary was open, {len(hidden_parts(folder))} left behind")
 
     leftovers = hidden_parts(folder)
     assert leftovers, "killed writers leave their hidden temporaries"
