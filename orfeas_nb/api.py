@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import importlib.metadata
 import time
 from typing import Any
@@ -21,15 +22,18 @@ from .validation import check_number, load_image, validate_prompt
 _VERSIONED = ("orfeas_nb", "numpy", "scipy", "pillow", "trimesh")
 
 
+@functools.cache
+def _installed_version(name: str) -> str:
+    # read once per process: a package upgraded later is not what this process has loaded anyway
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Installed versions of the packages that shaped a result (without importing them)."""
-    versions = {}
-    for name in _VERSIONED + extra:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    return {name: _installed_version(name) for name in _VERSIONED + extra}
 
 
 def _check_common(quality: Any, size_mm: Any) -> tuple[int, float]:
