@@ -182,7 +182,7 @@ def test_sizes_are_whole_8_pixel_blocks_within_limits(value):
 
 
 def test_concurrent_jobs_share_one_pipeline_safely(tiny_sd):
-    expected = {seed: np.asarray(_image(tiny_sd, seed=seed)) for seed in (21, 22, 23)}
+    expected = {seed: np.asarray(_image(tiny_sd, seed=seed)) for seed in (21, 22)}
     results, errors = {}, []
 
     def job(seed):
