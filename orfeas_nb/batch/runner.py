@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import hashlib
-import importlib.metadata
 import logging
 import os
 import sys
@@ -197,13 +196,9 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
 
 
 def _versions() -> dict[str, str]:
-    versions = {"python": sys.version.split()[0]}
-    for name in ("orfeas_nb", "papermill", "nbclient", "distributed"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    from ..api import package_versions
+
+    return {"python": sys.version.split()[0], **package_versions(("papermill", "nbclient", "distributed"))}
 
 
 def _now() -> str:

@@ -54,13 +54,18 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
+def dask_command() -> str:
+    """The ``dask`` command of this Python environment."""
+    beside = Path(sys.executable).with_name("dask")
+    return str(beside) if beside.exists() else shutil.which("dask")
+
+
 @pytest.fixture
 def dask_scheduler(tmp_path):
     """A Dask scheduler and one worker started as separate processes on 127.0.0.1; always stopped after."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    beside = Path(sys.executable).with_name("dask")
-    dask = str(beside) if beside.exists() else shutil.which("dask")
+    dask = dask_command()
     commands = {
         "scheduler": [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
         "worker": [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",

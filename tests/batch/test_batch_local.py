@@ -80,6 +80,19 @@ def test_bad_parameter_files_exit_2_before_any_work(cli, square_notebook, tmp_pa
     assert not (tmp_path / "o").exists()
 
 
+def test_python_callers_get_the_same_checks(square_notebook, tmp_path):
+    from orfeas_nb import batch
+    from orfeas_nb.errors import InvalidInput
+
+    for workers in (0, 2.5, True):
+        with pytest.raises(InvalidInput, match="workers must be a whole number from 1 to 256"):
+            batch.run(square_notebook, {"grid": {"x": [1]}}, tmp_path / "o", workers=workers)
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [')
+    with pytest.raises(InvalidInput, match="cannot read notebook"):
+        batch.run(broken, {"grid": {"x": [1]}}, tmp_path / "o")
+
+
 def test_a_notebook_without_a_parameters_cell_is_refused(cli, tmp_path):
     from tests.batch.conftest import write_notebook
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
+from distributed import Client
 
 from orfeas_nb import batch
 from orfeas_nb.errors import InvalidInput
@@ -29,3 +31,23 @@ def test_an_unreachable_scheduler_is_a_clear_error(square_notebook, tmp_path, mo
     (tmp_path / "p.json").write_text('{"grid": {"x": [1]}}')
     result = cli("batch", square_notebook, "--params", tmp_path / "p.json", "-o", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9")
     assert result.exit_code == 2 and "start one with `dask scheduler`" in result.stderr
+
+
+def test_a_scheduler_without_workers_is_out_of_resources_exit_4(square_notebook, tmp_path, monkeypatch, cli):
+    from tests.batch.conftest import _free_port, _stop, dask_command
+
+    port = _free_port()
+    scheduler = subprocess.Popen([dask_command(), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        monkeypatch.setenv("ORFEAS_SCHEDULER_TIMEOUT_S", "20")
+        with Client(f"tcp://127.0.0.1:{port}", timeout=20):
+            pass  # the scheduler is up
+        monkeypatch.setenv("ORFEAS_SCHEDULER_TIMEOUT_S", "1")
+        (tmp_path / "p.json").write_text('{"grid": {"x": [1]}}')
+        result = cli("batch", square_notebook, "--params", tmp_path / "p.json", "-o", tmp_path / "o",
+                     "--scheduler", f"tcp://127.0.0.1:{port}")
+    finally:
+        _stop(scheduler)
+    assert result.exit_code == 4
+    assert "no Dask worker joined the scheduler" in result.stderr and "dask worker tcp://127.0.0.1:" in result.stderr

@@ -116,7 +116,7 @@ def test_a_bad_parameter_stops_the_notebook_with_an_orfeas_error(tmp_path):
 @pytest.mark.integration
 def test_batch_notebook_sweeps_and_writes_summary_and_figure(tmp_path):
     out = tmp_path / "out"
-    run("batch", tmp_path, notebook=str(NOTEBOOKS / "image_to_3d.ipynb"), qualities=[1, 3], workers=2, output_dir=str(out))
+    run("batch", tmp_path, notebook=str(NOTEBOOKS / "image_to_3d.ipynb"), qualities=[1, 3], workers=1, output_dir=str(out))
     rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
     assert sorted((r["quality"], r["status"]) for r in rows) == [("1", "ok"), ("3", "ok")]
     for row in rows:
