@@ -68,33 +68,42 @@ def start_writer(folder: Path) -> subprocess.Popen:
 
 
 def test_sigkill_mid_export_never_leaves_a_partial_target(tmp_path):
-    """Kill a process exporting a 15 MB model again and again, each time while its temporary is open."""
+    """Kill a process exporting a 15 MB model again and again until 4 kills have landed mid-write."""
     rng = random.Random(3)
     folder = tmp_path / "out"
     folder.mkdir()
-    kills_mid_write = 0
-    for attempt in range(4):
+    kills_mid_write = kills = 0
+    for attempt in range(8):  # until 4 kills have landed while this writer's temporary was open
+        if kills_mid_write == 4:
+            break
+        kills += 1
+        earlier = set(hidden_parts(folder))  # left by the writers killed before
+        target = folder / "model.stl"
+        if attempt % 2:  # every other round starts from an older, complete model that must survive
+            reference = (folder / "reference.stl").read_bytes()
+            write_bytes(target, f"old model #{attempt}".encode().ljust(80, b" ") + reference[80:])
+        before = target.read_bytes() if target.exists() else None
         proc = start_writer(folder)
         deadline = time.monotonic() + 30
-        while not any(p.name.startswith(".model.stl.") for p in folder.iterdir()) and time.monotonic() < deadline:
+        while not set(hidden_parts(folder)) - earlier and time.monotonic() < deadline:
             time.sleep(0.001)
-        time.sleep(rng.uniform(0, 0.03) if attempt else 0)  # the first kill lands at once: before any rename
-        caught_writing = bool(hidden_parts(folder))
+        time.sleep(rng.uniform(0, 0.01) if attempt else 0)  # the first kill lands at once: before any rename
+        caught_writing = bool(set(hidden_parts(folder)) - earlier)  # this writer's temporary is open right now
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         proc.stdout.close()
         kills_mid_write += caught_writing
-        target = folder / "model.stl"
         if attempt == 0:
             assert not target.exists(), "the first export was killed before its rename: there must be no target"
+        assert target.exists() or before is None, "a kill mid-write must never remove the previous model"
         if target.exists():
             assert stl_is_complete(target)
-            assert target.read_bytes() == (folder / "reference.stl").read_bytes()
+            assert target.read_bytes() in (before, (folder / "reference.stl").read_bytes()), "old or whole new, never a mix"
         for part in hidden_parts(folder):
             assert part.name.startswith("."), "a temporary must be hidden"
             assert not part.match("*.stl") and not part.match("*.json"), "a glob for models must never pick it"
-    assert kills_mid_write >= 3, f"only {kills_mid_write} of 4 kills landed while a temporary was open"
-    print(f"SIGKILL: 4 kills, {kills_mid_write} while a temporary was open, {len(hidden_parts(folder))} left behind")
+    assert kills_mid_write == 4, f"only {kills_mid_write} of {kills} kills landed while a temporary was open"
+    print(f"SIGKILL: {kills} kills, {kills_mid_write} while a temporary was open, {len(hidden_parts(folder))} left behind")
 
     leftovers = hidden_parts(folder)
     assert leftovers, "killed writers leave their hidden temporaries"
