@@ -142,6 +142,48 @@ def slab(vertices: np.ndarray, faces: np.ndarray, bottom_z: float = 0.0) -> tupl
     return np.concatenate([vertices, floor]), all_faces
 
 
+def strip_floor(rows: int, columns: int) -> np.ndarray:
+    """Counter-clockwise (from +z) triangles covering a grid's rectangle using only its outline samples:
+    one quad per column between the first and last rows, and a fan at each end column.
+
+    Every triangle spans whole rows, so a grid bent round an axis along its columns keeps a floor that
+    follows the arc. Needs ``columns >= 3``; indices are row-major grid indices.
+    """
+    idx = np.arange(rows * columns, dtype=np.int64).reshape(rows, columns)
+    top, bottom, left, right = idx[0], idx[-1], idx[:, 0], idx[:, -1]
+    c = np.arange(1, columns - 2)
+    middle = np.concatenate([
+        np.column_stack([bottom[c], bottom[c + 1], top[c + 1]]),
+        np.column_stack([bottom[c], top[c + 1], top[c]]),
+    ])
+    r = np.arange(rows - 1)
+    left_fan = np.column_stack([np.full(rows - 1, top[1]), left[r], left[r + 1]])
+    right_fan = np.column_stack([np.full(rows - 1, bottom[-2]), right[r + 1], right[r]])
+    corners = np.array([[top[1], bottom[0], bottom[1]], [bottom[-2], top[-1], top[-2]]])
+    return np.concatenate([middle, left_fan, right_fan, corners])
+
+
+def strip_slab(heights: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:
+    """A grid top over ``heights`` closed by a :func:`strip_floor` at z=0 and walls: half the
+    triangles of :func:`slab` for a plate that will be bent round a vertical axis."""
+    rows, columns = heights.shape
+    if columns < 3:
+        return slab(grid_vertices(heights, pitch), grid_faces(rows, columns))
+    vertices, faces = grid_vertices(heights, pitch), grid_faces(rows, columns)
+    n = len(vertices)
+    floor_faces = strip_floor(rows, columns)
+    outline = np.unique(floor_faces)
+    back = np.full(n, -1, dtype=np.int64)
+    back[outline] = n + np.arange(len(outline))
+    floor = vertices[outline].copy()
+    floor[:, 2] = 0.0
+    edges = boundary_edges(faces)
+    a, b = edges[:, 0], edges[:, 1]
+    walls = np.concatenate([np.column_stack([a, back[a], b]), np.column_stack([b, back[a], back[b]])])
+    all_faces = np.concatenate([faces, back[floor_faces][:, ::-1], walls])
+    return np.concatenate([vertices, floor]), all_faces
+
+
 def grid_solid(heights: np.ndarray, pitch: float) -> trimesh.Trimesh:
     """A watertight solid whose top samples every height on a regular grid.
 

@@ -17,7 +17,7 @@ from PIL import Image
 from ..errors import InvalidInput
 from ..timing import Stages
 from . import images
-from .heightfield import close_surface, slab, surface
+from .heightfield import close_surface, strip_slab, surface
 from .options import Option
 from .quality import QualityLevel
 from .relief import TRIANGULATION, framed_grid
@@ -69,9 +69,11 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
     curved = options["shape"] == "curved"
     with stages("triangulate"):
         adaptive = options["triangulation"] == "adaptive"
-        # a bent surface must keep short edges: each flat triangle becomes a chord of the arc
-        vertices, faces, error, used = surface(thickness, pitch, level.max_error_mm if adaptive and not curved else None)
-        vertices, faces = slab(vertices, faces) if curved else close_surface(vertices, faces)
+        if curved:  # a bent surface keeps one column per sample: each flat triangle becomes a chord of the arc
+            (vertices, faces), error, used = strip_slab(thickness, pitch), 0.0, "grid"
+        else:
+            vertices, faces, error, used = surface(thickness, pitch, level.max_error_mm if adaptive else None)
+            vertices, faces = close_surface(vertices, faces)
     if curved:
         with stages("bend"):
             vertices = bend(vertices, options["angle_deg"])

@@ -197,3 +197,17 @@ def test_nested_outlines_alternate_between_shells_and_holes():
     shape = polygons(target)
     assert sorted(len(p.interiors) for p in shape.geoms) == [0, 1, 1]
     assert shape.area == pytest.approx(math.pi * (90**2 - 60**2 + 40**2 - 20**2 + 8**2), rel=0.01)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (7, 9), (40, 2), (60, 80)])
+def test_a_strip_floor_closes_the_plate_with_the_same_volume_and_fewer_triangles(shape):
+    import trimesh
+
+    from orfeas_nb.mesh.heightfield import grid_faces, grid_vertices, slab, strip_slab
+
+    heights = np.random.default_rng(1).random(shape) + 0.5
+    strip = trimesh.Trimesh(*strip_slab(heights, 0.5), process=False)
+    full = trimesh.Trimesh(*slab(grid_vertices(heights, 0.5), grid_faces(*shape)), process=False)
+    assert strip.is_watertight and strip.is_winding_consistent
+    assert strip.volume == pytest.approx(full.volume, rel=1e-9)
+    assert len(strip.faces) <= len(full.faces) and strip.area_faces.min() > 0

@@ -35,7 +35,7 @@ def big_picture(tmp_path_factory):
 
 @pytest.mark.parametrize(
     ("method", "options"),
-    # the two heaviest paths: a curved lithophane keeps the full grid twice (≈4M triangles); inflate meshes
+    # the two heaviest paths: a curved lithophane keeps the full grid (≈2M triangles, no adaptive top); inflate meshes
     # the silhouette's inside with Triangle (≈1.2M triangles)
     [("lithophane", {"shape": "curved"}), ("inflate", {})],
 )
