@@ -98,8 +98,8 @@ def distance_to_outline(points: np.ndarray, part: Polygon, spacing: float) -> np
 
 
 def balloon(part: Polygon, edge_mm: float, roundness: float) -> trimesh.Trimesh:
-    """One part's closed balloon, centred on z=0."""
-    points, faces, on_rim = _triangulate(part, edge_mm)
+    """One part's closed balloon, centred on z=0 (small parts get finer edges, so they have an inside)."""
+    points, faces, on_rim = _triangulate(part, min(edge_mm, np.sqrt(part.area) / 4))
     points, faces, on_rim = split_rim_chords(points, faces, on_rim)
     d = np.where(on_rim, 0.0, distance_to_outline(points, part, edge_mm / 4))
     deepest = max(float(d.max()), 1e-9)

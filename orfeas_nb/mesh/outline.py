@@ -116,11 +116,15 @@ def outline_mm(
     shape = polygons(mask)
     minx, miny, maxx, maxy = shape.bounds
     scale = size_mm / max(maxx - minx, maxy - miny)
-    shape = shapely.transform(shape, lambda xy: (xy - [minx, miny]) * scale)
     if tolerance_mm > 0:
-        simplified = shape.simplify(tolerance_mm, preserve_topology=True)
-        shape = simplified if isinstance(simplified, MultiPolygon) else MultiPolygon([simplified])
-    return shape, mask, scale
+        simplified = shape.simplify(tolerance_mm / scale, preserve_topology=True)
+        parts = getattr(simplified, "geoms", [simplified])
+        shape = MultiPolygon([p for p in parts if isinstance(p, Polygon) and p.area > 0])
+        if shape.is_empty:
+            raise InvalidInput(f"tolerance_mm={tolerance_mm:g} simplifies the whole outline away; use a smaller one")
+        minx, miny, maxx, maxy = shape.bounds  # simplifying may move the extremes: fit the size again
+    fit = size_mm / max(maxx - minx, maxy - miny)
+    return shapely.transform(shape, lambda xy: (xy - [minx, miny]) * fit), mask, scale
 
 
 def thinnest_width_mm(mask: np.ndarray, mm_per_pixel: float) -> float:

@@ -12,7 +12,7 @@ from orfeas_nb.errors import InvalidInput
 from .strategies import assert_printable, pictures, silhouettes
 
 pytestmark = pytest.mark.unit
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 sizes = st.floats(5.0, 300.0)
 qualities = st.integers(1, 4)
 
@@ -64,9 +64,10 @@ def test_curved_lithophane_is_closed_and_as_tall_as_the_picture(picture, size, a
 
 @FAST
 @given(picture=silhouettes(), size=sizes, quality=qualities, height=st.floats(0.2, 20.0),
-       base=st.sampled_from([0.0, 1.5]))
-def test_extrude_is_printable(picture, size, quality, height, base):
-    model = orfeas_nb.image_to_3d(picture, method="extrude", quality=quality, size_mm=size, height_mm=height, base_mm=base)
+       base=st.sampled_from([0.0, 1.5]), tolerance=st.sampled_from([0.0, 0.5, 5.0]))
+def test_extrude_is_printable(picture, size, quality, height, base, tolerance):
+    model = orfeas_nb.image_to_3d(picture, method="extrude", quality=quality, size_mm=size, height_mm=height,
+                                  base_mm=base, tolerance_mm=tolerance)
     assert_printable(model.mesh, size)
     assert model.mesh.extents[2] == pytest.approx(height + base)
     if base:
@@ -74,9 +75,11 @@ def test_extrude_is_printable(picture, size, quality, height, base):
 
 
 @FAST
-@given(picture=silhouettes(), size=sizes, quality=qualities, roundness=st.floats(0.1, 2.0))
-def test_inflate_is_printable(picture, size, quality, roundness):
-    model = orfeas_nb.image_to_3d(picture, method="inflate", quality=quality, size_mm=size, roundness=roundness)
+@given(picture=silhouettes(), size=sizes, quality=qualities, roundness=st.floats(0.1, 2.0),
+       tolerance=st.sampled_from([0.0, 0.5, 5.0]))
+def test_inflate_is_printable(picture, size, quality, roundness, tolerance):
+    model = orfeas_nb.image_to_3d(picture, method="inflate", quality=quality, size_mm=size, roundness=roundness,
+                                  tolerance_mm=tolerance)
     assert_printable(model.mesh, size)
 
 
