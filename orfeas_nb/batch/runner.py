@@ -196,9 +196,16 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
 
 
 def _versions() -> dict[str, str]:
-    from ..api import package_versions
+    """Versions of what runs the notebooks (read from metadata: importing the api would cost a second)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return {"python": sys.version.split()[0], **package_versions(("papermill", "nbclient", "distributed"))}
+    versions = {"python": sys.version.split()[0]}
+    for name in ("orfeas_nb", "papermill", "nbclient", "distributed"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover - a checkout run without installing it
+            versions[name] = "not installed"
+    return versions
 
 
 def _now() -> str:
