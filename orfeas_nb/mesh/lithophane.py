@@ -76,10 +76,9 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
             vertices, faces = close_surface(vertices, faces)
     if curved:
         with stages("bend"):
-            vertices = bend(vertices, options["angle_deg"])
+            # the wrap keeps orientation, but standing it up (y → z) swaps two axes: flip the winding
+            vertices, faces = bend(vertices, options["angle_deg"]), faces[:, ::-1]
     mesh = trimesh.Trimesh(vertices, faces, process=False, validate=False)
-    if mesh.volume < 0:
-        mesh.invert()
     info = {
         "grid": [int(grid.shape[1]), int(grid.shape[0])],
         "pitch_mm": pitch,
