@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "image_to_3d.ipynb"
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and every child it has waited for (kernels, workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def parameter_sets(runs: int, quality: int) -> list[dict]:
@@ -65,8 +72,11 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="orfeas-bench-") as tmp:
         scratch = Path(tmp)
+        cpu = cpu_seconds()
         t_seq = sequential(sets, scratch)
+        cpu_seq, cpu = cpu_seconds() - cpu, cpu_seconds()
         t_batch = batched(sets, scratch, args.workers)
+        cpu_batch = cpu_seconds() - cpu
         summary = json.loads((scratch / "batch" / "summary.json").read_text())
     load_after = os.getloadavg()[0]
     run_seconds = [r["seconds"] for r in summary["runs"]]
@@ -77,6 +87,8 @@ def main() -> None:
           f"{sorted(run_seconds)[len(run_seconds) // 2]:.2f} s)")
     print(f"speedup: {t_seq / t_batch:.2f}×   (target ≥ 1.7×)")
     print(f"overhead per run beyond perfect {args.workers}-way division: {overhead:+.2f} s")
+    print(f"CPU seconds (all processes): sequential {cpu_seq:.1f}, batch {cpu_batch:.1f}; on {args.workers} idle cores "
+          f"the batch could reach at most {args.workers * cpu_seq / cpu_batch:.2f}×")
     print(f"load average (1 min) before/after: {load_before:.2f} / {load_after:.2f}")
 
 
