@@ -3,7 +3,8 @@
 Each part of the outline is triangulated (Shewchuk's Triangle, quality mesh with a size bound);
 every vertex at distance ``d`` from the outline gets the height ``h = sqrt(2·D·d − d²)``, where ``D``
 is the part's largest distance: a disk becomes a sphere. The top (+h) and its mirror (−h) share the
-outline, so the solid is watertight with a sharp rim, and stands on z=0.
+outline, so the solid is watertight with a sharp rim, and stands on z=0. ``flat_bottom`` keeps the
+top half on a flat floor instead: a disk becomes a hemisphere that prints without supports.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .result import MeshResult
 
 OPTIONS = (
     Option("roundness", 1.0, "height scale of the balloon: 1 turns a disk into a sphere, 0.5 a lentil", low=0.05, high=5.0),
+    Option("flat_bottom", False, "keep only the top half on a flat floor (prints without supports)"),
     *outline.OPTIONS,
 )
 
@@ -97,8 +99,9 @@ def distance_to_outline(points: np.ndarray, part: Polygon, spacing: float) -> np
     return distance
 
 
-def balloon(part: Polygon, edge_mm: float, roundness: float) -> trimesh.Trimesh:
-    """One part's closed balloon, centred on z=0 (small parts get finer edges, so they have an inside)."""
+def balloon(part: Polygon, edge_mm: float, roundness: float, flat_bottom: bool = False) -> trimesh.Trimesh:
+    """One part's closed balloon, centred on z=0, or its top half on z=0 with ``flat_bottom``
+    (small parts get finer edges, so they have an inside)."""
     points, faces, on_rim = _triangulate(part, min(edge_mm, np.sqrt(part.area) / 4))
     points, faces, on_rim = split_rim_chords(points, faces, on_rim)
     d = np.where(on_rim, 0.0, distance_to_outline(points, part, edge_mm / 4))
@@ -108,7 +111,7 @@ def balloon(part: Polygon, edge_mm: float, roundness: float) -> trimesh.Trimesh:
     mirror = np.arange(len(points))
     mirror[inner] = len(points) + np.arange(len(inner))
     top = np.column_stack([points, h])
-    bottom = np.column_stack([points[inner], -h[inner]])
+    bottom = np.column_stack([points[inner], np.zeros(len(inner)) if flat_bottom else -h[inner]])
     a, b, c = (points[faces[:, i]] for i in range(3))
     ccw = ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])) > 0
     faces = np.where(ccw[:, None], faces, faces[:, ::-1])
@@ -125,7 +128,8 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
         )
     edge = max(2.0 * size_mm / level.resolution, tolerance)
     with stages("inflate"):
-        mesh = trimesh.util.concatenate([balloon(p, edge, options["roundness"]) for p in shape.geoms])
+        parts = [balloon(p, edge, options["roundness"], options["flat_bottom"]) for p in shape.geoms]
+        mesh = trimesh.util.concatenate(parts)
         mesh.apply_translation([0.0, 0.0, -mesh.bounds[0, 2]])
     info = {
         "grid": [int(mask.shape[1]), int(mask.shape[0])],

@@ -40,6 +40,13 @@ def test_a_disk_inflated_is_a_sphere():
     assert model.mesh.extents == pytest.approx([50.0, 50.0, 50.0], rel=0.03)
 
 
+def test_a_disk_inflated_with_a_flat_bottom_is_a_hemisphere():
+    model = orfeas_nb.image_to_3d(disk(), method="inflate", quality=6, size_mm=50.0, flat_bottom=True)
+    assert model.mesh.volume == pytest.approx(2 / 3 * math.pi * 25.0**3, rel=0.03)
+    assert model.mesh.extents[2] == pytest.approx(25.0, rel=0.03)
+    assert model.mesh.is_watertight and model.mesh.body_count == 1
+
+
 def test_roundness_scales_the_balloon_height():
     full = orfeas_nb.image_to_3d(disk(), method="inflate", quality=3, size_mm=50.0)
     half = orfeas_nb.image_to_3d(disk(), method="inflate", quality=3, size_mm=50.0, roundness=0.5)

@@ -76,10 +76,10 @@ def test_extrude_is_printable(picture, size, quality, height, base, tolerance):
 
 @FAST
 @given(picture=silhouettes(), size=sizes, quality=qualities, roundness=st.floats(0.1, 2.0),
-       tolerance=st.sampled_from([0.0, 0.5, 5.0]))
-def test_inflate_is_printable(picture, size, quality, roundness, tolerance):
+       tolerance=st.sampled_from([0.0, 0.5, 5.0]), flat=st.booleans())
+def test_inflate_is_printable(picture, size, quality, roundness, tolerance, flat):
     model = orfeas_nb.image_to_3d(picture, method="inflate", quality=quality, size_mm=size, roundness=roundness,
-                                  tolerance_mm=tolerance)
+                                  tolerance_mm=tolerance, flat_bottom=flat)
     assert_printable(model.mesh, size)
 
 
