@@ -202,6 +202,7 @@ class JobQueue:
             finally:
                 with self._condition:
                     self._current = None
+                job = None  # the idle worker must not keep the last job's model alive
 
 
 def counts() -> dict[str, int]:

@@ -8,7 +8,11 @@ import shutil
 import subprocess
 
 import pytest
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 import yaml
 from prometheus_client import CollectorRegistry
 
