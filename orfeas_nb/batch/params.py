@@ -56,17 +56,35 @@ def read_params_file(path: str | os.PathLike) -> Any:
         raise InvalidInput(f"parameter file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read parameter file {path}: {exc}") from exc
-    if suffix == ".json":
-        try:
+    try:
+        if suffix == ".json":
             return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{path.name} is not valid JSON: {exc}") from exc
+        return _load_yaml(text)
+    except RecursionError:
+        raise InvalidInput(f"{path.name} is nested too deeply to be a parameter file") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path.name} is not valid JSON: {exc}") from exc
+    except ValueError as exc:  # yaml.YAMLError is not a ValueError: _load_yaml re-raises it as one
+        raise InvalidInput(f"{path.name} is not valid YAML: {' '.join(str(exc).split())}") from exc
+
+
+def _load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` without aliases: a few hundred bytes of nested aliases can expand to gigabytes."""
     import yaml
 
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, f"aliases (*{event.anchor}) are not allowed: write the values out", event.start_mark
+                )
+            return super().compose_node(parent, index)
+
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise InvalidInput(f"{path.name} is not valid YAML: {' '.join(str(exc).split())}") from exc
+        raise ValueError(str(exc)) from exc
 
 
 def expand(document: Any) -> list[Params]:
@@ -131,7 +149,7 @@ def _check_values(runs: Iterable[Params]) -> None:
     for i, run in enumerate(runs):
         try:
             json.dumps(run, allow_nan=False)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidInput(f"run {i} has a value that is not plain data (text, number, bool, list, mapping): {exc}") from exc
 
 

@@ -117,3 +117,29 @@ def test_parameters_must_be_declared_by_the_notebook():
         check_against_notebook([{"qualty": 4}], declared, "nb.ipynb", "output_dir")
     with pytest.raises(InvalidInput, match="'output_dir' is set by orfeas batch"):
         check_against_notebook([{"output_dir": "x"}], declared, "nb.ipynb", "output_dir")
+
+
+def test_yaml_aliases_are_refused_so_a_small_file_cannot_expand_to_gigabytes(tmp_path):
+    lines = ["common:", "  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    (tmp_path / "bomb.yaml").write_text("\n".join([*lines, "runs:", "  - {x: 1}"]) + "\n")
+    with pytest.raises(InvalidInput, match=r"not valid YAML: .*aliases \(\*l0\) are not allowed"):
+        read_params_file(tmp_path / "bomb.yaml")
+    (tmp_path / "anchor.yaml").write_text("grid:\n  q: &qs [1, 2]\n")  # an anchor alone is harmless
+    assert expand(read_params_file(tmp_path / "anchor.yaml")) == [{"q": 1}, {"q": 2}]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_deeply_nested_files_are_invalid_input_not_a_crash(tmp_path, suffix):
+    path = tmp_path / f"deep{suffix}"
+    path.write_text('{"runs": [{"x": ' + "[" * 100_000 + "]" * 100_000 + "}]}")
+    with pytest.raises(InvalidInput, match="nested too deeply"):
+        read_params_file(path)
+
+
+def test_deep_values_given_from_python_are_invalid_input():
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(InvalidInput, match="not plain data"):
+        expand({"runs": [{"x": deep}]})

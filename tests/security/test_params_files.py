@@ -1,7 +1,7 @@
 """Batch parameter files from a shared folder are untrusted: they must be refused cleanly, never obeyed.
 
-Two known gaps in ``orfeas_nb/batch/params.py`` are pinned as strict xfails (reported to the lead, see
-SECURITY.md): when they are fixed these tests start passing and the markers must go.
+The YAML alias bomb and deep nesting were gaps in ``orfeas_nb/batch/params.py`` (pinned here as strict
+xfails); params.py now refuses aliases and maps RecursionError to bad input, so they are plain tests.
 """
 
 from __future__ import annotations
@@ -47,8 +47,6 @@ def test_yaml_tags_that_would_run_code_are_refused(notebook, tmp_path):
     assert not marker.exists() and not (tmp_path / "runs").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="reported: batch/params.py expands YAML aliases (a 'billion laughs' "
-                   "file of ~600 bytes exhausts memory or time); fix: a SafeLoader that refuses aliases")
 def test_a_yaml_alias_bomb_is_refused_quickly(notebook, tmp_path):
     lines = ["common:", '  l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
@@ -62,8 +60,6 @@ def test_a_yaml_alias_bomb_is_refused_quickly(notebook, tmp_path):
     assert result.returncode == 2, result.stderr[-300:]
 
 
-@pytest.mark.xfail(strict=True, reason="reported: batch/params.py lets RecursionError from deeply nested "
-                   "JSON/YAML escape (exit 1 'unexpected error' instead of exit 2)")
 def test_deeply_nested_json_is_bad_input(notebook, tmp_path):
     params = tmp_path / "deep.json"
     params.write_text('{"runs": [{"x": ' + "[" * 100_000 + "]" * 100_000 + "}]}")
