@@ -54,7 +54,6 @@ def test_mesh_engine_never_imports_torch_or_other_layers():
     assert not {"orfeas_nb.pipeline", "orfeas_nb.widgets", "orfeas_nb.monitoring", "orfeas_nb.api"} & loaded
 
 
-@pytest.mark.skipif(not (PACKAGE_DIR / "pipeline" / "__init__.py").exists(), reason="no pipeline package yet")
 def test_pipeline_never_imports_mesh_monitoring_or_widgets():
     loaded = loaded_after(*modules_of("pipeline"))
     assert not {"orfeas_nb.mesh", "orfeas_nb.widgets", "orfeas_nb.monitoring", "orfeas_nb.api", "trimesh"} & loaded

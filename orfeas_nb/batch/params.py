@@ -81,10 +81,13 @@ def _load_yaml(text: str) -> Any:
                 )
             return super().compose_node(parent, index)
 
+    loader = NoAliasLoader(text)
     try:
-        return yaml.load(text, Loader=NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        return loader.get_single_data()
     except yaml.YAMLError as exc:
         raise ValueError(str(exc)) from exc
+    finally:
+        loader.dispose()
 
 
 def expand(document: Any) -> list[Params]:
