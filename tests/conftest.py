@@ -20,6 +20,17 @@ collect_ignore_glob = ["*.ipynb"]
 
 
 @pytest.fixture(autouse=True)
+def _restored_environment():
+    """Whatever a test or the code under test puts in os.environ (e.g. the Jupyter extension setting
+    PROMETHEUS_MULTIPROC_DIR for its kernels) is undone, so later subprocesses and kernels never inherit it."""
+    saved = dict(os.environ)
+    yield
+    if dict(os.environ) != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_output(tmp_path_factory, monkeypatch):
     """Default outputs go to a temporary folder, never into the checkout; the model hub is never contacted."""
     monkeypatch.setenv("ORFEAS_OUTPUT_DIR", str(tmp_path_factory.mktemp("orfeas_output")))
