@@ -55,8 +55,9 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
     ``image`` is a path, bytes, a PIL image or a numpy array. ``quality`` (1–10) trades triangles and
     time for detail. ``options`` are the method's own (see ``orfeas_nb.methods()``).
 
-    >>> model = image_to_3d(orfeas_nb.samples.path("logo"), method="relief", quality=2, size_mm=50)
-    >>> round(max(model.mesh.extents), 3)
+    >>> from orfeas_nb import samples
+    >>> model = image_to_3d(samples.path("logo"), method="relief", quality=2, size_mm=50)
+    >>> round(float(max(model.mesh.extents)), 3)
     50.0
     """
     started = time.perf_counter()
@@ -167,9 +168,10 @@ def text_to_image(
     ``callback(step, total)`` after each step, ``cancel`` a ``threading.Event`` that stops the job within
     one step (:class:`~orfeas_nb.errors.JobCancelled`).
 
-    >>> image = text_to_image("a small ceramic owl", seed=1, model="tiny-sd-folder")  # doctest: +SKIP
-    >>> image.info["orfeas"]["seed"]  # doctest: +SKIP
-    1
+    Example (with a model folder)::
+
+        image = text_to_image("a small ceramic owl", seed=1, model="tiny-sd-folder")
+        image.info["orfeas"]["seed"]   # 1
     """
     from .pipeline.text_to_image import generate
 
@@ -206,7 +208,9 @@ def text_to_3d(
     the picture goes to :func:`image_to_3d` with the remaining options, and ``depth_model`` picks the
     depth model. The manifest records the prompt and the picture's generation.
 
-    >>> model = text_to_3d("a chess pawn", method="shap-e", quality=1, steps=2, model="tiny-shap-e")  # doctest: +SKIP
+    Example (with a model folder)::
+
+        model = text_to_3d("a chess pawn", method="shap-e", quality=1, steps=2, model="tiny-shap-e")
     """
     text = validate_prompt(prompt)
     if method not in METHODS and method not in LEARNED:

@@ -4,10 +4,12 @@
 a :class:`CommandResult` with the exit code and what the command printed; ``%orfeas studio`` returns a
 :class:`~orfeas_nb.widgets.Studio`.
 
-    >>> %load_ext orfeas_nb                                   # doctest: +SKIP
-    >>> %orfeas methods                                       # doctest: +SKIP
-    >>> %orfeas image-to-3d photo.png -o photo.stl --quality 4  # doctest: +SKIP
-    >>> studio = %orfeas studio                               # doctest: +SKIP
+Example (in a notebook cell)::
+
+    %load_ext orfeas_nb
+    %orfeas methods
+    %orfeas image-to-3d photo.png -o photo.stl --quality 4
+    studio = %orfeas studio
 """
 
 from __future__ import annotations

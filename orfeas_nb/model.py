@@ -44,7 +44,8 @@ class Model3D:
         """A repaired copy (merged seams, holes filled, winding fixed, overlaps united); the manifest
         lists what was done under ``repairs``.
 
-        >>> model.repair().report().watertight
+        >>> import orfeas_nb
+        >>> orfeas_nb.image_to_3d(orfeas_nb.samples.path("logo"), quality=1).repair().report().watertight
         True
         """
         mesh, actions = repair_mesh(self.mesh)

@@ -1,9 +1,10 @@
 """Batch runs of a notebook over a parameter grid or list, on Dask (``orfeas batch``).
 
-    >>> from orfeas_nb import batch
-    >>> result = batch.run("notebooks/image_to_3d.ipynb", "sweep.yaml", "runs/", workers=2)  # doctest: +SKIP
-    >>> result.failed  # doctest: +SKIP
-    []
+Example::
+
+    from orfeas_nb import batch
+    result = batch.run("notebooks/image_to_3d.ipynb", "sweep.yaml", "runs/", workers=2)
+    result.failed   # [] when every run finished
 
 Modules: :mod:`.params` (parameter files, run ids), :mod:`.execute` (one papermill run, on a worker),
 :mod:`.store` (run folders and the summary), :mod:`.runner` (the Dask side).

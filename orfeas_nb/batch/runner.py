@@ -68,9 +68,10 @@ def run(
     earlier batch are skipped; failures are recorded and never stop the others. Relative paths in the
     parameters resolve against ``cwd`` (default: the current folder) where workers can see it.
 
-    >>> result = run("notebooks/image_to_3d.ipynb", {"grid": {"quality": [4, 8]}}, "sweep")  # doctest: +SKIP
-    >>> [r["status"] for r in result.runs]  # doctest: +SKIP
-    ['ok', 'ok']
+    Example::
+
+        result = run("notebooks/image_to_3d.ipynb", {"grid": {"quality": [4, 8]}}, "sweep")
+        [r["status"] for r in result.runs]   # ['ok', 'ok']
     """
     # 1. Check inputs
     nb_path = Path(notebook)

@@ -5,9 +5,11 @@ Face cache when ``HF_HUB_OFFLINE`` is set or the hub cannot be reached, so nothi
 network; missing weights raise :class:`~orfeas_nb.errors.ModelUnavailable` naming the model, where
 it looked and how to provide it.
 
-    >>> source = resolve("depth", "/models/my-depth")  # doctest: +SKIP
-    >>> with CACHE.use(source, "cpu", torch.float32, loader) as pipe:  # doctest: +SKIP
-    ...     pipe(image)
+Example::
+
+    source = resolve("depth", "/models/my-depth")
+    with CACHE.use(source, "cpu", torch.float32, loader) as pipe:
+        pipe(image)
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Text → image with diffusers' ``AutoPipelineForText2Image``, style presets, seeds, progress and cancel.
 
->>> result = generate("a small ceramic owl", style="sculpture", seed=7, model="/models/tiny-sd")  # doctest: +SKIP
->>> result.image.size, result.seed  # doctest: +SKIP
-((64, 64), 7)
+Example (with a model folder)::
+
+    result = generate("a small ceramic owl", style="sculpture", seed=7, model="/models/tiny-sd")
+    result.image.size, result.seed   # ((64, 64), 7) for a tiny test model
 """
 
 from __future__ import annotations

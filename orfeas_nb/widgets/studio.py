@@ -1,9 +1,10 @@
 """``Studio``: the one controller that wires the panels to the api and runs jobs in the background.
 
     >>> import orfeas_nb
-    >>> studio = orfeas_nb.Studio()  # doctest: +SKIP
-    >>> studio                       # in JupyterLab: upload or prompt, Generate, turn, Save
-    >>> studio.model                 # the last model made (a Model3D), or None
+    >>> studio = orfeas_nb.Studio()
+    >>> studio                       # doctest: +SKIP
+    >>> studio.model is None         # the last model made (a Model3D), None before the first
+    True
 
 One job at a time: Generate is disabled while a job runs, and the kernel stays free because the work
 happens on a :class:`~orfeas_nb.jobs.JobQueue` worker thread. Errors appear inline in the status line.

@@ -4,7 +4,7 @@ Meshes above ``ORFEAS_PREVIEW_MAX_FACES`` are decimated for display only (fast-s
 the view says "showing N of M triangles"; exports always use the full mesh.
 
     >>> import trimesh
-    >>> view = mesh_view(trimesh.creation.icosphere(), height=300)  # doctest: +SKIP
+    >>> view = mesh_view(trimesh.creation.icosphere(), height=300)
 """
 
 from __future__ import annotations
