@@ -154,7 +154,8 @@ class Studio(widgets.VBox):
         learned = settings["method"] in LEARNED
         hooks = self._hooks(job, 0.5, 0.8, "depth") if learned else {}
         model = api.image_to_3d(image, **settings, **options, **hooks)
-        model.manifest.update(task="text_to_3d", prompt=prompt, image=image.info.get("orfeas"))
+        record = image.info.get("orfeas") or {}
+        model.manifest.update(task="text_to_3d", prompt=prompt, seed=record.get("seed"), image=record)
         return self._finish_model(job, model)
 
     def _finish_model(self, job: Job, model) -> tuple:

@@ -147,7 +147,7 @@ def test_a_prompt_goes_text_to_image_then_image_to_3d_with_progress(studio, monk
     assert prompt == "a small owl" and kwargs["seed"] == 11 and kwargs["negative_prompt"] == "text"
     assert kwargs["style"] == "realistic" and "steps" not in kwargs
     assert studio.model.manifest["task"] == "text_to_3d" and studio.model.manifest["prompt"] == "a small owl"
-    assert studio.model.manifest["image"] == {"seed": 11}
+    assert studio.model.manifest["image"] == {"seed": 11} and studio.model.manifest["seed"] == 11
     assert "text → image: step 1 of 2" in statuses[0][1] and "step 2 of 2" in statuses[1][1]
     assert 0 < statuses[0][0] < statuses[1][0] < 100
 
