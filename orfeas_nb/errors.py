@@ -103,8 +103,9 @@ def mapped_errors(task: str) -> Iterator[None]:
     """Map foreign exceptions raised inside the block onto the orfeas_nb tree.
 
     ``OrfeasError`` passes through unchanged; memory exhaustion (``MemoryError``,
-    ``torch.cuda.OutOfMemoryError``) becomes :class:`OutOfResources` with advice; ``OSError`` while
-    writing becomes :class:`ExportError`. Anything else propagates as it is (exit code 1 in the CLI).
+    ``torch.cuda.OutOfMemoryError``) becomes :class:`OutOfResources` with advice. Anything else
+    propagates as it is (exit code 1 in the CLI); write failures become :class:`ExportError` where files
+    are written (:mod:`orfeas_nb.files`).
     Either way an out-of-memory error leaves nothing of the failed work in memory
     (:func:`free_memory_held_by`).
     """
