@@ -56,6 +56,24 @@ def bend(vertices: np.ndarray, angle_deg: float) -> np.ndarray:
     return bent - np.array([bent[:, 0].min(), bent[:, 1].min(), 0.0])
 
 
+_MAX_CHORD_DEG = 5.0
+
+
+def enough_columns(thickness: np.ndarray, pitch: float, angle_deg: float) -> tuple[np.ndarray, float]:
+    """Upsample a tiny grid so each column step spans at most 5° of the arc.
+
+    A chord over half the circle or more would turn the bent shell inside out; pictures with a few
+    hundred columns are returned unchanged.
+    """
+    rows, columns = thickness.shape
+    factor = math.ceil(angle_deg / _MAX_CHORD_DEG / (columns - 1))
+    if factor <= 1:
+        return thickness, pitch
+    size = ((columns - 1) * factor + 1, (rows - 1) * factor + 1)
+    field = Image.fromarray(np.asarray(thickness, dtype=np.float32), "F").resize(size, Image.Resampling.BILINEAR)
+    return np.asarray(field, dtype=np.float64), pitch / factor
+
+
 def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
     """Lithophane whose picture's longest side is ``size_mm`` (flat, or unrolled when curved)."""
     low, high = options["min_mm"], options["max_mm"]
@@ -70,7 +88,7 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
     with stages("triangulate"):
         adaptive = options["triangulation"] == "adaptive"
         if curved:  # a bent surface keeps one column per sample: each flat triangle becomes a chord of the arc
-            (vertices, faces), error, used = strip_slab(thickness, pitch), 0.0, "grid"
+            (vertices, faces), error, used = strip_slab(*enough_columns(thickness, pitch, options["angle_deg"])), 0.0, "grid"
         else:
             vertices, faces, error, used = surface(thickness, pitch, level.max_error_mm if adaptive else None)
             vertices, faces = close_surface(vertices, faces)

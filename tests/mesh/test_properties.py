@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 import orfeas_nb
 from orfeas_nb.errors import InvalidInput
@@ -52,6 +53,7 @@ def test_flat_lithophane_is_printable(picture, size, quality, low, extra, frame)
 
 @settings(max_examples=6, deadline=None)
 @given(picture=pictures(max_side=24), size=sizes, angle=st.floats(10.0, 300.0))
+@example(picture=Image.new("L", (2, 2), 90), size=5.0, angle=181.0)  # one chord over half the circle turned it inside out
 def test_curved_lithophane_is_closed_and_as_tall_as_the_picture(picture, size, angle):
     model = orfeas_nb.image_to_3d(picture, method="lithophane", quality=1, size_mm=size, shape="curved", angle_deg=angle)
     mesh = model.mesh
