@@ -36,6 +36,11 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     return {name: _installed_version(name) for name in _VERSIONED + extra}
 
 
+def _now() -> str:
+    """The manifest's ``created`` stamp: UTC, to the second."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
 def _check_common(quality: Any, size_mm: Any) -> tuple[int, float]:
     quality = check_number("quality", quality, 1, 10, integer=True)
     size_mm = check_number("size_mm", size_mm, config.get("min_size_mm"), config.get("max_size_mm"))
@@ -82,7 +87,7 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
         "model": None,
         "input": {"sha256": loaded.sha256, "format": loaded.format, "size_px": list(loaded.size)},
         "versions": package_versions(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _now(),
         "triangles": len(result.mesh.faces),
         "max_error_mm_target": lvl.max_error_mm,
         **result.info,
@@ -116,7 +121,7 @@ def _learned_manifest(task: str, method: str, parameters: dict, record: dict, re
         "dtype": record["dtype"],
         **extra,
         "versions": package_versions(_ML_VERSIONED),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _now(),
         "triangles": len(result.mesh.faces),
         **result.info,
         "timings_s": {**stages.rounded(), "total": round(time.perf_counter() - started, 4)},
@@ -182,7 +187,7 @@ def text_to_image(
                           negative_prompt=negative_prompt, model=model, progress=progress, callback=callback,
                           cancel=cancel)
     record = {"task": "text_to_image", **result.record(), "versions": package_versions(_ML_VERSIONED),
-              "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+              "created": _now(),
               "timings_s": {"total": round(time.perf_counter() - started, 4)}}
     result.image.info["orfeas"] = record
     return result.image

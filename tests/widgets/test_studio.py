@@ -53,7 +53,9 @@ def test_upload_generate_view_report_and_save(studio, logo_bytes, sent, tmp_path
     assert path.is_file() and path.suffix == ".stl" and path.name.startswith("relief-")
 
 
-def test_generate_is_disabled_while_a_job_runs_and_the_kernel_stays_free(studio, logo_bytes, monkeypatch):
+@pytest.fixture
+def gated(monkeypatch):
+    """``api.image_to_3d`` that signals ``entered`` and then waits for ``gate`` before doing the work."""
     gate, entered = threading.Event(), threading.Event()
     real = api.image_to_3d
 
@@ -63,6 +65,11 @@ def test_generate_is_disabled_while_a_job_runs_and_the_kernel_stays_free(studio,
         return real(*args, **kwargs)
 
     monkeypatch.setattr(api, "image_to_3d", slow)
+    return gate, entered
+
+
+def test_generate_is_disabled_while_a_job_runs_and_the_kernel_stays_free(studio, logo_bytes, gated):
+    gate, entered = gated
     studio.upload.upload.set_state(upload_state(logo_bytes))
     job = studio.generate()  # returns at once: the work is on the worker thread
     assert entered.wait(10) and job.status == "running"
@@ -73,16 +80,8 @@ def test_generate_is_disabled_while_a_job_runs_and_the_kernel_stays_free(studio,
     assert finish(job).status == "done" and not studio.generate_button.disabled
 
 
-def test_cancel_stops_the_job_and_says_so(studio, logo_bytes, monkeypatch):
-    gate, entered = threading.Event(), threading.Event()
-    real = api.image_to_3d
-
-    def slow(*args, **kwargs):
-        entered.set()
-        gate.wait(20)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(api, "image_to_3d", slow)
+def test_cancel_stops_the_job_and_says_so(studio, logo_bytes, gated):
+    gate, entered = gated
     studio.upload.upload.set_state(upload_state(logo_bytes))
     job = studio.generate()
     assert entered.wait(10)
