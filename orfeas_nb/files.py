@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,18 @@ def write_bytes(path: str | os.PathLike, data: bytes | str) -> Path:
     Missing parent folders are created. On any failure the temporary file is removed, the target is
     left as it was, and :class:`ExportError` says why.
     """
+    return write_chunks(path, [data.encode("utf-8") if isinstance(data, str) else data])
+
+
+def write_chunks(path: str | os.PathLike, chunks: Iterable[bytes | memoryview | Any]) -> Path:
+    """:func:`write_bytes` for content that arrives in pieces (anything with the buffer protocol).
+
+    Each piece is written as it comes, so a large file never has to sit whole in memory; an error
+    raised while producing the pieces leaves the target as it was, like a failed write.
+    """
     target = Path(path)
     if "\x00" in str(target):
         raise InvalidInput(f"the path {str(target)!r} contains a NUL character; choose another file name")
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = _create_temporary(target)
@@ -78,7 +87,8 @@ def write_bytes(path: str | os.PathLike, data: bytes | str) -> Path:
         raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)

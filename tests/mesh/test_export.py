@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zipfile
 
+import numpy as np
 import pytest
 import trimesh
 
@@ -54,3 +55,39 @@ def test_export_without_manifest_writes_no_sidecar(model, tmp_path):
     model.export(tmp_path / "b.ply", manifest=False)
     assert not (tmp_path / "b.manifest.json").exists()
     assert embedded_manifest(b"ply\nformat ascii 1.0\nend_header\n", "ply") is None
+
+
+def test_stl_streamed_in_pieces_by_threads_is_the_same_file(model, tmp_path, monkeypatch):
+    from orfeas_nb.mesh import export
+
+    whole = model.export(tmp_path / "whole.stl", manifest=False).read_bytes()
+    monkeypatch.setattr(export, "STL_CHUNK_FACES", 7)  # hundreds of pieces, finished out of order by the threads
+    monkeypatch.setattr(export, "STL_THREADS", 3)
+    pieces = model.export(tmp_path / "pieces.stl", manifest=False).read_bytes()
+    assert pieces == whole
+    assert len(whole) == 84 + 50 * len(model.mesh.faces)
+    back = trimesh.load(tmp_path / "pieces.stl", force="mesh")
+    assert back.is_watertight and back.volume == pytest.approx(model.mesh.volume, rel=1e-4)
+    assert abs(np.linalg.norm(np.frombuffer(whole, export._STL_FACET, offset=84)["normal"], axis=1) - 1).max() < 1e-5
+
+
+def test_a_failure_while_streaming_an_stl_keeps_the_old_file(model, tmp_path, monkeypatch):
+    from orfeas_nb.mesh import export
+
+    target = model.export(tmp_path / "model.stl", manifest=False)
+    before = target.read_bytes()
+    encode = export._stl_facets
+    calls = []
+
+    def fail_on_the_third_piece(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise MemoryError("out of memory while encoding")
+        return encode(*args)
+
+    monkeypatch.setattr(export, "STL_CHUNK_FACES", 50)
+    monkeypatch.setattr(export, "_stl_facets", fail_on_the_third_piece)
+    with pytest.raises(MemoryError):
+        export.export_mesh(model.mesh, target)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.stl"]
