@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
-import logging
 import os
 import sys
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import config
-from ..errors import InvalidInput, OutOfResources
+from ..errors import InvalidInput
+from . import cluster
 from .execute import execute_run
 from .params import check_against_notebook, expand, read_params_file, run_id
 from .store import finished_record, save_run, write_summary
@@ -73,7 +69,9 @@ def run(
         result = run("notebooks/image_to_3d.ipynb", {"grid": {"quality": [4, 8]}}, "sweep")
         [r["status"] for r in result.runs]   # ['ok', 'ok']
     """
-    # 1. Check inputs
+    # 1. Check inputs (local worker processes start loading meanwhile)
+    if scheduler is None:
+        cluster.warm_up()
     nb_path = Path(notebook)
     text, declared = _read_notebook(nb_path)
     document = params if isinstance(params, (dict, list)) else read_params_file(params)
@@ -106,7 +104,7 @@ def run(
     try:
         if todo:
             where = str(Path(cwd or os.getcwd()).resolve())
-            with _client(workers, scheduler) as client:
+            with cluster.client(workers, scheduler) as client:
                 _execute(client, todo, rows, text, nb_path.name, header, output_param, where, progress, out)
     finally:
         csv_path, json_path = write_summary(out, {**header, "finished": _now()}, list(rows.values()))
@@ -155,45 +153,6 @@ def _read_notebook(path: Path) -> tuple[str, dict[str, Any]]:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return nbformat.writes(nb), declared
-
-
-@contextlib.contextmanager
-def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
-    """A Dask client: on a fresh ``LocalCluster`` of ``workers`` processes, or on the scheduler at an address."""
-    from distributed import Client, LocalCluster
-
-    if scheduler is not None:
-        wait_s = config.get("scheduler_timeout_s")
-        try:
-            client = Client(scheduler, timeout=wait_s)
-        except (OSError, ValueError) as exc:
-            raise InvalidInput(
-                f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); start one with "
-                "`dask scheduler` and `dask worker ADDRESS`, or leave out --scheduler to run locally"
-            ) from exc
-        with client:
-            try:
-                client.wait_for_workers(1, timeout=wait_s)
-            except TimeoutError as exc:
-                raise OutOfResources(
-                    f"no Dask worker joined the scheduler at {scheduler} within {wait_s:g} s; "
-                    f"start one with `dask worker {scheduler}` (ORFEAS_SCHEDULER_TIMEOUT_S sets the wait)"
-                ) from exc
-            yield client
-        return
-    with (
-        tempfile.TemporaryDirectory(prefix="orfeas-dask-") as scratch,
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            local_directory=scratch,
-            dashboard_address=":0",  # a free port: 8787 may belong to another cluster
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
 
 
 def _versions() -> dict[str, str]:
