@@ -47,6 +47,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("ORFEAS_METRICS_PORT", 9108, int, "port of `orfeas metrics` / monitoring.serve() (on 127.0.0.1)"),
         Setting("ORFEAS_METRICS_INTERVAL", 2.0, float, "seconds between host and job-queue samples for metrics"),
         Setting("ORFEAS_BATCH_MAX_RUNS", 10_000, int, "most runs one `orfeas batch` parameter file may expand to"),
+        Setting("ORFEAS_BATCH_PRELOAD", "orfeas_nb.api,orfeas_nb.mesh.render,IPython.display", str,
+                "modules a local batch's warm kernels import once (comma-separated); none: every kernel starts afresh"),
         Setting("ORFEAS_SCHEDULER_TIMEOUT_S", 15.0, float, "seconds `orfeas batch --scheduler` waits for it and a worker"),
     )
 }

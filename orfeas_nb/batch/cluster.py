@@ -17,6 +17,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -24,22 +25,49 @@ from typing import Any
 from .. import config
 from ..errors import InvalidInput, OutOfResources
 
-PRELOADED = ["distributed", "papermill", "orfeas_nb.batch.execute"]
+WORKER_MODULES = ["distributed", "papermill", "orfeas_nb.batch.execute"]
 
 # Dask settings for local workers that each run one notebook at a time: the statistical profiler
-# (every 10 ms) and the fast health checks cost CPU that the notebooks' kernels need on a small machine.
-QUIET_WORKERS = {
+# (every 10 ms) and the fast health checks cost CPU that the notebooks' kernels need on a small machine;
+# this module's dask_setup runs in each worker as it starts.
+LOCAL_WORKERS = {
+    "distributed.worker.preload": [__name__],
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "500ms",
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.admin.system-monitor.gil.enabled": False,
     "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.worker.daemon": False,  # so that a worker may start its warm-kernel server (see warm_kernels)
 }
+
+
+def dask_setup(worker: Any) -> None:
+    """In a local worker as it starts: leave Ctrl-C to the client; start loading the warm-kernel server.
+
+    A terminal sends SIGINT to every process of the command; a worker that took it would die with a
+    traceback in the middle of a run instead of being shut down by the client, in order.
+    """
+    from . import warm_kernels
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_kernels.warm_up()
 
 
 def start_method() -> str:
     """``forkserver`` where the platform has it, else ``spawn``."""
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def fork_server(modules: list[str]) -> multiprocessing.context.BaseContext:
+    """The ``forkserver`` context; its server, when this process starts one, imports ``modules`` first.
+
+    A process has one fork server and its list counts only until the server starts: the batch's client
+    forks workers from one loaded with :data:`WORKER_MODULES`, and each worker keeps its own for warm
+    kernels (see :mod:`.warm_kernels`).
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(modules)
+    return context
 
 
 def warm_up() -> None:
@@ -48,8 +76,7 @@ def warm_up() -> None:
         return
     from multiprocessing import forkserver
 
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOADED)
+    fork_server(WORKER_MODULES)
     forkserver.ensure_running()
 
 
@@ -87,7 +114,7 @@ def _local_cluster(workers: int, scratch: str) -> Any:
     from distributed import LocalCluster
 
     warm_up()
-    with dask.config.set({**QUIET_WORKERS, "distributed.worker.multiprocessing-method": start_method()}):
+    with dask.config.set({**LOCAL_WORKERS, "distributed.worker.multiprocessing-method": start_method()}):
         return LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

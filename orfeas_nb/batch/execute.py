@@ -28,12 +28,17 @@ def execute_run(
 
     The result holds ``status`` ("ok" or "failed"), ``seconds``, ``error`` (``None`` or the failing
     ``cell_index``, exception ``ename`` and ``evalue``), ``notebook`` (the executed notebook as text,
-    error banner included), ``files`` (path relative to the output folder → bytes) and ``worker``.
+    error banner included), ``files`` (path relative to the output folder → bytes), ``worker`` and
+    ``kernel`` (how the kernel started: see :mod:`.warm_kernels`).
     ``cwd`` is used as the working folder when it exists on this machine; otherwise the temporary one.
     """
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
+
+    from . import warm_kernels
+
+    warm = {"kernel_manager_class": warm_kernels.WarmKernelManager} if warm_kernels.available() else {}
 
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="orfeas-run-") as tmp:
@@ -51,6 +56,7 @@ def execute_run(
                 progress_bar=False,
                 cwd=cwd if cwd and os.path.isdir(cwd) else tmp,
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up warnings in the batch's log
+                **warm,
             )
         except PapermillExecutionError as exc:
             error = {"cell_index": exc.cell_index, "ename": exc.ename, "evalue": exc.evalue}
@@ -68,4 +74,5 @@ def execute_run(
             "notebook": executed.read_text(encoding="utf-8") if executed.exists() else None,
             "files": files,
             "worker": platform.node(),
+            "kernel": "warm (forked, modules preloaded)" if warm else "new process",
         }

@@ -46,6 +46,7 @@ def save_run(run_dir: Path, notebook_name: str, outcome: dict[str, Any], record:
         "status": outcome["status"],
         "seconds": outcome["seconds"],
         "worker": outcome["worker"],
+        "kernel": outcome.get("kernel"),
         "outputs": written,
         "error": outcome["error"],
     }

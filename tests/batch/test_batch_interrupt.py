@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from orfeas_nb.batch import run_id
@@ -20,12 +21,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.notebook]
 def test_ctrl_c_keeps_finished_runs_and_leaves_no_partial_files(tmp_path):
     nb = write_notebook(
         tmp_path / "nap.ipynb",
-        "import pathlib, time\ntime.sleep(seconds)\npathlib.Path(output_dir, 'done.txt').write_text(str(seconds))",
-        parameters="seconds = 0  # how long to sleep\noutput_dir = 'out'  # where files go",
+        "import os, pathlib, time\npathlib.Path(pids, f'{seconds}.pid').write_text(str(os.getpid()))\ntime.sleep(seconds)\n"
+        "pathlib.Path(output_dir, 'done.txt').write_text(str(seconds))",
+        parameters="seconds = 0  # how long to sleep\noutput_dir = 'out'  # where files go\npids = '.'  # kernels' pids go here",
     )
-    (tmp_path / "p.json").write_text(json.dumps({"runs": [{"seconds": 0}, {"seconds": 120}, {"seconds": 121}]}))
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    (tmp_path / "p.json").write_text(json.dumps({"grid": {"seconds": [0, 120, 121], "pids": [str(pids)]}}))
     out = tmp_path / "runs"
-    finished = out / run_id({"seconds": 0}) / "record.json"
+    finished = out / run_id({"seconds": 0, "pids": str(pids)}) / "record.json"
     process = subprocess.Popen(
         [sys.executable, "-m", "orfeas_nb", "batch", str(nb), "--params", str(tmp_path / "p.json"), "-o", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -46,7 +50,21 @@ def test_ctrl_c_keeps_finished_runs_and_leaves_no_partial_files(tmp_path):
     assert json.loads(finished.read_text())["status"] == "ok"
     assert (finished.parent / "outputs" / "done.txt").read_text() == "0"
     for seconds in (120, 121):
-        assert not (out / run_id({"seconds": seconds}) / "record.json").exists()
+        assert not (out / run_id({"seconds": seconds, "pids": str(pids)}) / "record.json").exists()
     statuses = {r["params"]["seconds"]: r["status"] for r in json.loads((out / "summary.json").read_text())["runs"]}
     assert statuses == {0: "ok", 120: "not run", 121: "not run"}
     assert not [p for p in out.rglob("*") if p.name.endswith(".part")]
+    deadline = time.monotonic() + 15
+    kernels = {int(p.read_text()) for p in pids.glob("12*.pid")}
+    assert kernels, "the long runs had started"
+    while any(alive(pid) for pid in kernels) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in kernels if alive(pid)], "an interrupted batch must leave no kernel running"
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent to collect it has ended)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
