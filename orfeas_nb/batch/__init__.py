@@ -7,7 +7,8 @@ Example::
     result.failed   # [] when every run finished
 
 Modules: :mod:`.params` (parameter files, run ids), :mod:`.execute` (one papermill run, on a worker),
-:mod:`.store` (run folders and the summary), :mod:`.runner` (the Dask side).
+:mod:`.warm_kernels` (its kernel, forked from a preloaded server), :mod:`.store` (run folders and the
+summary), :mod:`.cluster` (the Dask client and local workers), :mod:`.runner` (the batch itself).
 """
 
 from .params import expand, read_params_file, run_id
