@@ -81,7 +81,10 @@ def stl_chunks(mesh: trimesh.Trimesh, manifest: dict | None = None) -> Iterator[
     faces = np.asarray(mesh.faces)
     corner_items = np.ascontiguousarray(mesh.vertices, dtype=np.float32).view("V12").ravel()
     starts = range(0, len(faces), STL_CHUNK_FACES)
-    encode = lambda start: _stl_facets(corner_items, faces[start : start + STL_CHUNK_FACES])  # noqa: E731
+
+    def encode(start: int) -> np.ndarray:
+        return _stl_facets(corner_items, faces[start : start + STL_CHUNK_FACES])
+
     if len(starts) < 2 or STL_THREADS < 2:
         yield from map(encode, starts)
         return
