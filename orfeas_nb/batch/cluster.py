@@ -70,14 +70,18 @@ def fork_server(modules: list[str]) -> multiprocessing.context.BaseContext:
     return context
 
 
-def warm_up() -> None:
-    """Start the preloaded fork server now (it loads in the background; a running one is reused)."""
-    if start_method() != "forkserver":
-        return
+def start_fork_server(modules: list[str]) -> None:
+    """Start this process's fork server now, loading ``modules`` in the background (a running one is reused)."""
     from multiprocessing import forkserver
 
-    fork_server(WORKER_MODULES)
+    fork_server(modules)
     forkserver.ensure_running()
+
+
+def warm_up() -> None:
+    """Start the fork server that local workers come from, where the platform has one."""
+    if start_method() == "forkserver":
+        start_fork_server(WORKER_MODULES)
 
 
 @contextlib.contextmanager

@@ -55,10 +55,7 @@ def available() -> bool:
 def warm_up() -> None:
     """Start loading this process's kernel server now, if warm kernels apply (it loads in the background)."""
     if available():
-        from multiprocessing import forkserver
-
-        cluster.fork_server(preloaded_modules())
-        forkserver.ensure_running()
+        cluster.start_fork_server(preloaded_modules())
 
 
 def _ipykernel_arguments(cmd: list[str]) -> list[str] | None:
