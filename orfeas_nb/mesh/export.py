@@ -43,7 +43,8 @@ STL_THREADS = min(4, os.cpu_count() or 1)  # pieces encoded at once; numpy relea
 def _stl_header(mesh: trimesh.Trimesh, manifest: dict | None) -> bytes:
     sha = str(((manifest or {}).get("input") or {}).get("sha256", ""))[:16]
     text = f"orfeas_nb {(manifest or {}).get('method', '')} mm sha256={sha}" if manifest else "orfeas_nb mm"
-    return text.encode("ascii", "replace")[:80].ljust(80, b" ") + np.uint32(len(mesh.faces)).tobytes()
+    # NUL-padded (at least one NUL): C tools such as admesh print the header as a C string and stop there
+    return text.encode("ascii", "replace")[:79].ljust(80, b"\0") + np.uint32(len(mesh.faces)).tobytes()
 
 
 def _stl_facets(corner_items: np.ndarray, faces: np.ndarray) -> np.ndarray:
