@@ -9,7 +9,8 @@ someone else wrote: a text cell that begins with ``=``, ``+``, ``-``, ``@``, a t
 gets a leading ``'`` so that no spreadsheet reads it as a formula (OWASP's rule for CSV injection).
 Numbers written from number types (``-3``, ``-0.5``) stay as they are: they cannot hold a formula.
 Text that only looks like a number (``"-3"`` in the parameters file) is text and is prefixed too.
-``summary.json`` and ``record.json`` keep every value exactly as it was.
+Lines end in CR LF (RFC 4180), so a value holding a line break is quoted whole and never starts a
+row of its own. ``summary.json`` and ``record.json`` keep every value exactly as it was.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def write_summary(out: Path, header: dict[str, Any], rows: list[dict[str, Any]])
         names += [name for name in row["params"] if name not in names]
     columns = list(COLUMNS) + [name if name not in COLUMNS else f"param_{name}" for name in names]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: a CR or LF inside a value gets quoted
     writer.writerow(columns)
     for row in rows:
         error = row.get("error") or {}
