@@ -40,7 +40,8 @@ def test_an_output_folder_under_a_file_exits_2_before_anything_starts(cli, input
     before = files_under(tmp_path)
     result = cli("batch", *inputs[:1], "--params", inputs[1], "-o", tmp_path / "taken" / "runs")
     assert result.exit_code == 2
-    assert result.stderr == f"error: cannot create the output folder {tmp_path}/taken/runs: {tmp_path}/taken is a file, not a folder\n"
+    taken = tmp_path / "taken"
+    assert result.stderr == f"error: cannot create the output folder {taken}/runs: {taken} is a file, not a folder\n"
     assert started == [] and files_under(tmp_path) == before
 
 
@@ -106,5 +107,8 @@ def test_a_parameter_file_with_a_repeated_key_exits_2_before_anything_starts(cli
     (tmp_path / "p.yaml").write_text("grid:\n  x: [1]\n  x: [2]\n")
     result = cli("batch", square_notebook, "--params", tmp_path / "p.yaml", "-o", tmp_path / "o")
     assert result.exit_code == 2
-    assert result.stderr == "error: p.yaml has the key 'x' twice in one mapping (line 3, column 3); give each key once (the last one would silently win)\n"
+    assert result.stderr == (
+        "error: p.yaml has the key 'x' twice in one mapping (line 3, column 3); "
+        "give each key once (the last one would silently win)\n"
+    )
     assert not (tmp_path / "o").exists()

@@ -95,7 +95,8 @@ def test_no_csv_cell_from_text_starts_like_a_formula(values, evalue):
         csv_path, json_path = write_summary(Path(tmp), {}, rows)
         [row] = read_csv(csv_path)
         assert json.loads(json_path.read_text())["runs"] == rows
-    for raw, cell in [*((v, row[k]) for k, v in params.items()), *((evalue, row[c]) for c in ("outputs", "error_name", "error_value"))]:
+    pairs = [(v, row[k]) for k, v in params.items()] + [(evalue, row[c]) for c in ("outputs", "error_name", "error_value")]
+    for raw, cell in pairs:
         dangerous = raw.startswith(("=", "+", "-", "@", "\t", "\r"))
         assert cell == ("'" + raw if dangerous else raw)
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
