@@ -8,10 +8,13 @@ them into the run's folder (see :mod:`.store`). Workers started elsewhere need o
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import platform
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +51,7 @@ def execute_run(
 
     started = time.time()
     deadline = _Deadline(timeout_s)
-    with tempfile.TemporaryDirectory(prefix="orfeas-run-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="orfeas-run-") as tmp, _quiet_cell_timeouts():
         outputs = Path(tmp, "outputs")
         outputs.mkdir()
         executed = Path(tmp, "executed.ipynb")
@@ -86,6 +89,24 @@ def execute_run(
             "worker": platform.node(),
             "kernel": "warm (forked, modules preloaded)" if warm else "new process",
         }
+
+
+class _NotCellTimeouts(logging.Filter):
+    """Drops nbclient's "Timeout waiting for execute reply (Ns)": the run's error says it, with the limit."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Timeout waiting for execute reply")
+
+
+@contextlib.contextmanager
+def _quiet_cell_timeouts() -> Iterator[None]:
+    """While a run executes, leave its timeout to the run's record instead of papermill's log."""
+    logger, quiet = logging.getLogger("papermill"), _NotCellTimeouts()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 class _Deadline:

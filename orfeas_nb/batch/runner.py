@@ -163,7 +163,7 @@ def rerun_reason(
     if earlier is None:
         return "the earlier attempt did not finish" if started else None
     if rerun:
-        return "--rerun"
+        return "rerun asked for"
     if earlier.get("status") != "ok":
         return f"the earlier attempt {earlier.get('status') or 'did not finish'}"
     if earlier.get("notebook_sha256") != header["notebook_sha256"]:
