@@ -50,34 +50,37 @@ def alive(pid: int) -> bool:
 @pytest.mark.parametrize("preload", ["", "none"], ids=["warm-kernel", "new-process-kernel"])
 def test_a_run_past_its_deadline_fails_with_the_reason_and_leaves_no_kernel(sleeps_forever, monkeypatch, preload):
     monkeypatch.setenv("ORFEAS_BATCH_PRELOAD", preload)
-    result = execute_run(sleeps_forever.read_text(), {"forever": True}, output_param="output_dir", timeout_s=3)
+    # a first run without a limit loads the kernel server, so that the limit below falls in the sleep
+    warm_up = execute_run(sleeps_forever.read_text(), {"forever": False}, output_param="output_dir")
+    assert warm_up["status"] == "ok" and warm_up["files"] == {"done.txt": b"0"}
+    result = execute_run(sleeps_forever.read_text(), {"forever": True}, output_param="output_dir", timeout_s=8)
     assert result["kernel"] == ("new process" if preload == "none" else "warm (forked, modules preloaded)")
-    assert result["status"] == "failed" and result["seconds"] >= 3
+    assert result["status"] == "failed" and result["seconds"] >= 8
     # cell 0 parameters, 1 injected parameters, 2 the sleep
     assert result["error"] == {"cell_index": 2, "ename": "TimeoutError",
-                               "evalue": "timed out after 3 s (--timeout or ORFEAS_BATCH_RUN_TIMEOUT)"}
+                               "evalue": "timed out after 8 s (--timeout or ORFEAS_BATCH_RUN_TIMEOUT)"}
     kernel, child = json.loads(result["files"]["pids.json"])
     assert not alive(kernel) and not alive(child), "the kernel and its process group are killed when the run returns"
     assert result["notebook"] is not None and "injected-parameters" in result["notebook"]
 
 
 def test_a_batch_times_out_one_run_and_runs_the_others(sleeps_forever, tmp_path):
-    runs = [{"forever": True}, {"forever": False, "x": 1}, {"forever": False, "x": 2}]
+    runs = [{"forever": False, "x": 1}, {"forever": True}, {"forever": False, "x": 2}]
     (tmp_path / "p.json").write_text(json.dumps({"runs": runs}))
     out = tmp_path / "runs"
-    # one worker, the endless run submitted first (Dask runs a worker's tasks in submission order):
-    # the others run only once it has been stopped
+    # one worker, which runs its tasks in submission order: the first run loads the kernel server (so the
+    # limit falls in the sleep), the last runs only once the endless one has been stopped
     result = run_orfeas("batch", sleeps_forever, "--params", tmp_path / "p.json", "-o", out, "--workers", "1",
                         "--timeout", "5", timeout=300)
     assert result.returncode == 1, result.stderr
     assert "3 runs: 2 ok (0 reused), 1 failed" in result.stdout
-    endless = run_id(runs[0])
+    endless = run_id(runs[1])
     assert f"failed {endless} in cell 2: TimeoutError: timed out after 5 s" in result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     summary = {r["run"]: r for r in json.loads((out / "summary.json").read_text())["runs"]}
     assert summary[endless]["status"] == "failed"
     assert summary[endless]["error"]["ename"] == "TimeoutError" and summary[endless]["seconds"] >= 5
-    for params in runs[1:]:
+    for params in (runs[0], runs[2]):
         assert (out / run_id(params) / "outputs" / "done.txt").read_text() == str(params["x"])
     assert json.loads((out / "summary.json").read_text())["run_timeout_s"] == 5.0
     kernel, child = json.loads((out / endless / "outputs" / "pids.json").read_text())
