@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import traceback
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -219,6 +221,12 @@ def metrics_command(port: int | None, addr: str) -> None:
         server.stop()
 
 
+def _positive_seconds(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value} is not a finite number of seconds above 0")
+    return value
+
+
 @cli.command("batch")
 @click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--params", "params", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -227,20 +235,25 @@ def metrics_command(port: int | None, addr: str) -> None:
               help="folder for one sub-folder per run and summary.csv/summary.json")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="local Dask worker processes [default: 2]")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://127.0.0.1:8786")
+@click.option("--timeout", type=float, default=None, metavar="SECONDS", callback=_positive_seconds,
+              help="stop a run (and kill its kernel) after this long [default: $ORFEAS_BATCH_RUN_TIMEOUT or 3600]")
+@click.option("--rerun", is_flag=True, help="run every parameter set again, even those that finished before")
 @click.pass_context
 def batch_command(
-    ctx: click.Context, notebook: Path, params: Path, out: Path, workers: int | None, scheduler: str | None
+    ctx: click.Context, notebook: Path, params: Path, out: Path, workers: int | None, scheduler: str | None,
+    timeout: float | None, rerun: bool,
 ) -> None:
     """Run NOTEBOOK once per parameter set in FILE, each a papermill run in a Dask task.
 
-    Exit code 1 if any run failed. Running the same command again skips the runs that finished.
+    Exit code 1 if any run failed. Running the same command again reuses the runs that finished with
+    the same notebook, parameters and orfeas_nb version, and runs the others.
     """
     from .batch import run
 
     if workers is not None and scheduler is not None:
         raise click.UsageError("give --workers (a local cluster) or --scheduler (an existing one), not both")
     try:
-        result = run(notebook, params, out, workers=workers or 2, scheduler=scheduler)
+        result = run(notebook, params, out, workers=workers or 2, scheduler=scheduler, timeout=timeout, rerun=rerun)
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished runs in {out} are kept; run the same command again to do the rest", err=True)
         ctx.exit(130)
@@ -248,6 +261,9 @@ def batch_command(
         error = record["error"]
         where = "" if error["cell_index"] is None else f" in cell {error['cell_index']}"
         click.echo(f"failed {record['run']}{where}: {error['ename']}: {_one_line(error['evalue'])}", err=True)
+    reasons = Counter(record["rerun_reason"] for record in result.redone)
+    for reason, count in sorted(reasons.items()):
+        click.echo(f"ran again: {count} run{'s' if count > 1 else ''} that had run before ({reason})")
     click.echo(
         f"{len(result.runs)} runs: {len(result.runs) - len(result.failed)} ok ({len(result.reused)} reused), "
         f"{len(result.failed)} failed; summary in {result.summary_csv} and {result.summary_json}"
