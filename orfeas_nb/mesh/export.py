@@ -211,9 +211,26 @@ def embedded_manifest(data: bytes, format: str) -> dict | None:
     return None
 
 
+def check_finite(mesh: trimesh.Trimesh) -> None:
+    """Refuse a mesh whose vertices are not finite once stored as float32 (what every format writes)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.isfinite(np.asarray(mesh.vertices, dtype=np.float32)).all()
+    if not finite:
+        raise ExportError(
+            "the model has vertices that are not finite numbers (a size or option too large for float32 files); "
+            "nothing was written: use a smaller size_mm or option values"
+        )
+
+
+def mesh_chunks(mesh: trimesh.Trimesh, format: str, manifest: dict[str, Any] | None = None) -> Iterator[Any]:
+    """The file content of ``mesh`` in ``format``, in pieces (binary STL is streamed as it is encoded)."""
+    check_finite(mesh)
+    return stl_chunks(mesh, manifest) if format == "stl" else iter([mesh_bytes(mesh, format, manifest)])
+
+
 def export_mesh(
     mesh: trimesh.Trimesh, path: str | os.PathLike, format: str | None = None, manifest: dict[str, Any] | None = None
 ) -> Path:
     """Write ``mesh`` to ``path`` atomically and return the path (binary STL is streamed as it is encoded)."""
     fmt = format_for(path, format)
-    return write_chunks(path, stl_chunks(mesh, manifest) if fmt == "stl" else [mesh_bytes(mesh, fmt, manifest)])
+    return write_chunks(path, mesh_chunks(mesh, fmt, manifest))
