@@ -159,6 +159,23 @@ def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_m
     click.echo(f"wrote {path} ({report.triangles:,} triangles, watertight: {watertight}, seed {result.manifest['seed']})")
 
 
+@cli.command("reproduce")
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="write the rebuilt model or picture (and its manifest) here")
+@click.option("--input", "input_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="the input picture, when it is no longer at the path the manifest records")
+@click.pass_context
+def reproduce_command(ctx: click.Context, manifest: Path, out: Path | None, input_path: Path | None) -> None:
+    """Rebuild what MANIFEST describes; exit 0 when identical, 1 (saying what differs) when not."""
+    from .reproduce import reproduce
+
+    result = reproduce(manifest, out, input=input_path)
+    click.echo(result.summary())
+    if not result.identical:
+        ctx.exit(1)
+
+
 @cli.command("methods")
 def methods_command() -> None:
     """List the image→3D methods and their options."""
