@@ -212,7 +212,10 @@ def _roll_back(entries: list[dict[str, str | None]]) -> None:
         target, temp, backup = entry["target"], entry["temp"], entry["backup"]
         with contextlib.suppress(OSError):
             if backup is not None and os.path.lexists(backup):
-                os.replace(backup, target)
+                if os.path.lexists(target) and os.path.samestat(os.lstat(backup), os.lstat(target)):
+                    os.unlink(backup)  # not replaced yet (rename() of two links to one file does nothing)
+                else:
+                    os.replace(backup, target)
             elif temp is None or not os.path.lexists(temp):  # renamed (or removed) already, and nothing was there
                 if entry.get("created"):
                     os.unlink(target)
@@ -407,9 +410,9 @@ def publish_together() -> Iterator[Publication]:
         yield unit
         unit.commit()
     except BaseException as exc:
+        names = ", ".join(t.name for t, _ in unit._entries) or "the files"
         unit.discard()
         if isinstance(exc, OSError):
-            names = ", ".join(t.name for t, _ in unit._entries) or "the files"
             raise ExportError(f"cannot write {names}: {exc.strerror or exc}; nothing was written") from exc
         raise
 
