@@ -163,7 +163,8 @@ def test_a_method_that_is_not_text_is_invalid_input(method):
 
 
 @settings(max_examples=60, deadline=None)
-@given(style=st.one_of(st.lists(st.text(max_size=3), max_size=2), st.integers(), st.none(), st.dictionaries(st.text(), st.text())),
+@given(style=st.one_of(st.lists(st.text(max_size=3), max_size=2), st.integers(), st.none(),
+                       st.dictionaries(st.text(), st.text())),
        model=st.one_of(st.integers(), st.lists(st.integers(), max_size=2), st.floats()))
 def test_odd_argument_types_for_text_to_image_are_ours(style, model):
     with pytest.raises(OrfeasError):
