@@ -168,7 +168,7 @@ def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_m
 @click.pass_context
 def reproduce_command(ctx: click.Context, manifest: Path, out: Path | None, input_path: Path | None) -> None:
     """Rebuild what MANIFEST describes; exit 0 when identical, 1 (saying what differs) when not."""
-    from .reproduce import reproduce
+    from .reproduction import reproduce
 
     result = reproduce(manifest, out, input=input_path)
     click.echo(result.summary())
