@@ -38,3 +38,11 @@ def test_text_to_3d_through_a_tiny_picture_model_reproduces_byte_identical(tiny_
     path = model.export(tmp_path / "pawn.stl")
     result = orfeas_nb.reproduce(manifest_path(path))
     assert result.identical, result.summary()
+
+
+def test_a_depth_model_reproduces_byte_identical(tiny_depth, tmp_path):
+    picture = orfeas_nb.samples.path("scene")
+    model = orfeas_nb.image_to_3d(picture, method="depth", quality=1, model=tiny_depth, progress=False)
+    path = model.export(tmp_path / "scene.glb")
+    result = orfeas_nb.reproduce(manifest_path(path))
+    assert result.identical, result.summary()
