@@ -233,8 +233,11 @@ def recover(folder: str | os.PathLike) -> bool:
     folder = Path(folder)
     if not (folder / JOURNAL_NAME).exists():
         return False
-    with _folder_lock(folder):
-        return _recover_locked(folder)
+    try:
+        with _folder_lock(folder):
+            return _recover_locked(folder)
+    except OSError as exc:
+        raise ExportError(f"cannot undo the interrupted write in {folder}: {exc.strerror or exc}") from exc
 
 
 def _recover_locked(folder: Path) -> bool:
