@@ -94,12 +94,14 @@ def _parse(setting: Setting, raw: str):
             raise InvalidInput(f"{setting.env} must be one of {', '.join(setting.choices)}; got {shown}")
         return text
     what = "a whole number" if setting.kind is int else "a finite number"
-    expected = f"{setting.env} must be {what} between {_number_text(setting.low)} and {_number_text(setting.high)}"
+    low = setting.low if setting.low is not None else (1 if setting.kind is int else 1e-9)  # unranged: positive
+    high = setting.high if setting.high is not None else (2**63 - 1 if setting.kind is int else 1e300)
+    expected = f"{setting.env} must be {what} between {_number_text(low)} and {_number_text(high)}"
     try:
         value = setting.kind(raw.strip())
     except (ValueError, OverflowError):
         raise InvalidInput(f"{expected} ({setting.doc}); got {shown}: unset it or use a value like {setting.default!r}") from None
-    if (setting.kind is float and not math.isfinite(value)) or not setting.low <= value <= setting.high:
+    if (setting.kind is float and not math.isfinite(value)) or not low <= value <= high:
         raise InvalidInput(f"{expected} ({setting.doc}); got {shown}")
     return value
 
