@@ -48,7 +48,8 @@ def test_every_setting_is_a_checked_value_or_a_refusal_naming_it(monkeypatch, na
         assert value.lower() in setting.choices
     else:
         assert type(value) is setting.kind
-        assert math.isfinite(value) and value > 0 if setting.low is None else setting.low <= value
+        assert math.isfinite(value)
+        assert value > 0 if setting.low is None else setting.low <= value
         assert setting.high is None or value <= setting.high
 
 
