@@ -17,7 +17,7 @@ from .mesh.quality import level
 from .model import Model3D
 from .monitoring.record import recorded
 from .timing import Stages
-from .validation import check_number, load_image, validate_prompt
+from .validation import check_number, check_text, input_record, load_image, validate_prompt
 
 _VERSIONED = ("orfeas_nb", "numpy", "scipy", "pillow", "trimesh")
 
@@ -43,7 +43,7 @@ def _now() -> str:
 
 def _check_common(quality: Any, size_mm: Any) -> tuple[int, float]:
     quality = check_number("quality", quality, 1, 10, integer=True)
-    size_mm = check_number("size_mm", size_mm, config.get("min_size_mm"), config.get("max_size_mm"))
+    size_mm = check_number("size_mm", size_mm, *config.size_limits())
     return quality, size_mm
 
 
@@ -67,6 +67,7 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
     """
     started = time.perf_counter()
     stages = Stages()
+    check_text("method", method)
     if method in LEARNED:
         return _learned_image_to_3d(image, method=method, quality=quality, size_mm=size_mm, options=options)
     if method not in METHODS:
@@ -85,7 +86,7 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
         "parameters": {"quality": quality, "size_mm": size_mm, **resolved},
         "seed": None,
         "model": None,
-        "input": {"sha256": loaded.sha256, "format": loaded.format, "size_px": list(loaded.size)},
+        "input": input_record(loaded),
         "versions": package_versions(),
         "created": _now(),
         "triangles": len(result.mesh.faces),
@@ -145,7 +146,7 @@ def _learned_image_to_3d(image: Any, *, method: str, quality: Any, size_mm: Any,
             result, record = shap_e_solid(loaded.image, kind="image", quality=quality, size_mm=size_mm,
                                           options=resolved, stages=stages, run=run)
     parameters = {"quality": quality, "size_mm": size_mm, **resolved, "steps": result.info.get("steps")}
-    inputs = {"sha256": loaded.sha256, "format": loaded.format, "size_px": list(loaded.size)}
+    inputs = input_record(loaded)
     manifest = _learned_manifest("image_to_3d", method, parameters, record, result, stages, started, input=inputs)
     return Model3D(result.mesh, manifest)
 
@@ -218,6 +219,7 @@ def text_to_3d(
         model = text_to_3d("a chess pawn", method="shap-e", quality=1, steps=2, model="tiny-shap-e")
     """
     text = validate_prompt(prompt)
+    check_text("method", method)
     if method not in METHODS and method not in LEARNED:
         raise InvalidInput(f"unknown method {method!r}; choose one of: {', '.join([*LEARNED, *METHODS])}")
     run, mesh_options = split_run_options(options)

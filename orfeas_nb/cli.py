@@ -74,42 +74,24 @@ def demo(out: Path | None, quality: int) -> None:
 def image_to_3d_command(image: Path, out: Path, method: str, quality: int, size_mm: float, options: tuple[str, ...]) -> None:
     """Turn IMAGE into a printable 3D model written to OUT."""
     from .api import image_to_3d
+    from .files import check_output
     from .mesh.export import format_for
-    from .mesh.options import parse_option_text
+    from .mesh.options import parse_option_texts
+    from .model import manifest_path
 
     format_for(out)  # reject an unknown suffix before any work
-    parsed = dict(parse_option_text(text) for text in options)
+    check_output(out, sidecars=[manifest_path(out)], inputs=[image])
+    parsed = parse_option_texts(options)
     model = image_to_3d(image, method=method, quality=quality, size_mm=size_mm, **parsed)
     path = model.export(out)
     report = model.report()
     click.echo(f"wrote {path} ({report.triangles:,} triangles, watertight: {'yes' if report.watertight else 'NO'})")
 
 
-def _write_png(image, out: Path) -> Path:
-    """Write ``image`` as PNG (its orfeas record in a text chunk) plus the sidecar manifest, atomically."""
-    import io
-    import json
-
-    from PIL import PngImagePlugin
-
-    from .files import write_bytes, write_json
-    from .model import manifest_path
-
-    record = image.info.get("orfeas", {})
-    text = PngImagePlugin.PngInfo()
-    text.add_text("orfeas", json.dumps(record, default=str))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", pnginfo=text)
-    write_bytes(out, buffer.getvalue())
-    write_json(manifest_path(out), {**record, "file": out.name, "format": "png"})
-    return out
-
-
 def _check_png(out: Path) -> None:
-    from .errors import UnsupportedFormat
+    from .picture import check_png_output
 
-    if out.suffix.lower() != ".png":
-        raise UnsupportedFormat(f"text-to-image writes PNG: give -o a name ending in .png, not {out.name!r}")
+    check_png_output(out)
 
 
 _model_option = click.option("--model", default=None, metavar="ID|DIR", help="hub id or save_pretrained folder")
@@ -137,7 +119,9 @@ def text_to_image_command(prompt: str, out: Path, model: str | None, style: str,
     _check_png(out)
     image = text_to_image(prompt, model=model, style=style, seed=seed, steps=steps, width=width, height=height,
                           negative_prompt=negative_prompt)
-    _write_png(image, out)
+    from .picture import save_png
+
+    save_png(image, out)
     click.echo(f"wrote {out} ({image.width}×{image.height}, seed {image.info['orfeas']['seed']})")
 
 
@@ -160,11 +144,14 @@ def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_m
                        steps: int | None, options: tuple[str, ...]) -> None:
     """Turn PROMPT into a printable 3D model written to OUT."""
     from .api import text_to_3d
+    from .files import check_output
     from .mesh.export import format_for
-    from .mesh.options import parse_option_text
+    from .mesh.options import parse_option_texts
+    from .model import manifest_path
 
     format_for(out)  # reject an unknown suffix before any work
-    parsed = dict(parse_option_text(text) for text in options)
+    check_output(out, sidecars=[manifest_path(out)])
+    parsed = parse_option_texts(options)
     run = {key: value for key, value in (("model", model), ("seed", seed), ("steps", steps)) if value is not None}
     result = text_to_3d(prompt, method=method, quality=quality, size_mm=size_mm, style=style, image_model=image_model,
                         depth_model=depth_model, **run, **parsed)
@@ -172,6 +159,23 @@ def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_m
     report = result.report()
     watertight = "yes" if report.watertight else "NO"
     click.echo(f"wrote {path} ({report.triangles:,} triangles, watertight: {watertight}, seed {result.manifest['seed']})")
+
+
+@cli.command("reproduce")
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="write the rebuilt model or picture (and its manifest) here")
+@click.option("--input", "input_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="the input picture, when it is no longer at the path the manifest records")
+@click.pass_context
+def reproduce_command(ctx: click.Context, manifest: Path, out: Path | None, input_path: Path | None) -> None:
+    """Rebuild what MANIFEST describes; exit 0 when identical, 1 (saying what differs) when not."""
+    from .reproduction import reproduce
+
+    result = reproduce(manifest, out, input=input_path)
+    click.echo(result.summary())
+    if not result.identical:
+        ctx.exit(1)
 
 
 @cli.command("methods")

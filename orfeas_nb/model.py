@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -9,8 +10,8 @@ from typing import Any
 
 import trimesh
 
-from .files import write_json
-from .mesh.export import export_mesh, format_for
+from .files import FileRecord, Publication, check_output, json_text, publish_together, sidecar_name
+from .mesh.export import format_for, mesh_chunks
 from .mesh.repair import repair as repair_mesh
 from .mesh.report import Report, report
 from .monitoring.record import record_stage
@@ -55,14 +56,30 @@ class Model3D:
     def export(self, path: str | os.PathLike, format: str | None = None, *, manifest: bool = True) -> Path:
         """Write the mesh to ``path`` (format from the suffix unless given) and return the path.
 
-        With ``manifest=True`` a sidecar ``<name>.manifest.json`` is written next to it.
+        With ``manifest=True`` a sidecar ``<name>.manifest.json`` naming the file by its sha256 is written
+        next to it, and the two are published as one unit (:func:`orfeas_nb.files.publish_together`): both
+        or neither, even with other processes writing the same path. With ``manifest=False`` a sidecar
+        left there by an earlier export of this name is removed with the same unit, so it never describes
+        another file.
         """
         target = Path(path)
         fmt = format_for(target, format)
-        with record_stage(self.manifest.get("task"), self.manifest.get("method"), "export"):
-            written = export_mesh(self.mesh, target, fmt, self.manifest)
+        check_output(target, sidecars=[manifest_path(target)])
+        with record_stage(self.manifest.get("task"), self.manifest.get("method"), "export"), publish_together() as unit:
+            self.add_to(unit, target, fmt, manifest=manifest)
+        return target
+
+    def add_to(self, unit: Publication, path: str | os.PathLike, format: str | None = None, *,
+               manifest: bool = True) -> FileRecord:
+        """Add the mesh file (and its sidecar manifest) to a :func:`~orfeas_nb.files.publish_together` unit."""
+        target = Path(path)
+        fmt = format_for(target, format)
+        written = unit.add(target, mesh_chunks(self.mesh, fmt, self.manifest))
+        sidecar = manifest_path(target)
         if manifest:
-            write_json(manifest_path(written), {**self.manifest, "file": written.name, "format": fmt})
+            unit.add(sidecar, json_text(sidecar_manifest(self.manifest, written, fmt)))
+        elif _describes(sidecar, target.name):
+            unit.remove(sidecar)
         return written
 
     def preview(self, **opts: Any):
@@ -94,6 +111,20 @@ def _in_kernel() -> bool:
 
 
 def manifest_path(mesh_path: str | os.PathLike) -> Path:
-    """Where the sidecar manifest of a mesh file goes: ``model.stl`` → ``model.manifest.json``."""
+    """Where the sidecar manifest of a file goes: ``model.stl`` → ``model.manifest.json`` (hash-shortened when
+    that name would pass the file system's 255-byte limit)."""
     path = Path(mesh_path)
-    return path.with_name(f"{path.stem}.manifest.json")
+    return path.with_name(sidecar_name(path.name, ".manifest.json", strip=path.suffix))
+
+
+def sidecar_manifest(manifest: dict[str, Any], written: FileRecord, format: str) -> dict[str, Any]:
+    """The sidecar document: the manifest plus ``file`` (its name), ``format`` and ``output`` (name, sha256, bytes)."""
+    return {**manifest, "file": written.path.name, "format": format, "output": {**written.describe(), "format": format}}
+
+
+def _describes(sidecar: Path, name: str) -> bool:
+    """Whether ``sidecar`` is an orfeas manifest of the file called ``name``."""
+    try:
+        return json.loads(sidecar.read_text(encoding="utf-8")).get("file") == name
+    except (OSError, ValueError, AttributeError):
+        return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,3 +63,18 @@ def parse_option_text(text: str) -> tuple[str, Any]:
         except ValueError:
             continue
     return name.strip(), raw.strip()
+
+
+def parse_option_texts(texts: Iterable[str]) -> dict[str, Any]:
+    """Parse several ``name=value`` texts; a name given twice is refused (never silently the last one).
+
+    >>> parse_option_texts(["height_mm=4", "invert=yes"])
+    {'height_mm': 4, 'invert': True}
+    """
+    parsed: dict[str, Any] = {}
+    for text in texts:
+        name, value = parse_option_text(text)
+        if name in parsed:
+            raise InvalidInput(f"option {name} is given twice ({parsed[name]!r} and {value!r}); give it once")
+        parsed[name] = value
+    return parsed

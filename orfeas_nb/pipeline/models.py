@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .. import config
-from ..errors import ModelUnavailable
+from ..errors import InvalidInput, ModelUnavailable
 from .device import oom_guard
 
 #: kind → (config setting of its default, file a save_pretrained folder of that kind contains)
@@ -154,6 +154,8 @@ def _cached_snapshot(model: str) -> Path | None:
 def resolve(kind: str, model: str | os.PathLike | None = None) -> ModelSource:
     """Find model ``model`` of ``kind`` (default: the ``ORFEAS_*_MODEL`` setting) without loading it."""
     setting, marker = KINDS[kind]
+    if model is not None and not isinstance(model, (str, os.PathLike)):
+        raise InvalidInput(f"model must be a hub id or a folder path, got {type(model).__name__}")
     given = os.fspath(model) if model is not None else config.get(setting)
     if not str(given).strip():
         raise ModelUnavailable(f"no {kind.replace('_', ' ')} model given. {_how_to_provide(kind, '')}")

@@ -153,7 +153,7 @@ def generate(
 ) -> GeneratedImage:
     """Generate one image from an already validated ``prompt``. See :func:`orfeas_nb.text_to_image`."""
     # 1. Check inputs
-    if style not in STYLES:
+    if not isinstance(style, str) or style not in STYLES:
         raise InvalidInput(f"unknown style {style!r}; choose one of: {', '.join(STYLES)}")
     seed = new_seed() if seed is None else int(check_number("seed", seed, 0, 2**63 - 1, integer=True))
     if steps is not None:
