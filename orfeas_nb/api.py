@@ -11,7 +11,7 @@ from typing import Any
 
 from .catalogue import TEXT_TO_3D, catalogue
 from .errors import InvalidInput, mapped_errors
-from .learned import depth_solid, shap_e_solid, split_run_options
+from .learned import check_depth_model, depth_solid, shap_e_solid, split_run_options
 from .mesh.methods import METHODS
 from .mesh.quality import level
 from .model import Model3D
@@ -250,7 +250,9 @@ def text_to_3d(
     run, mesh_options = split_run_options(options)
     if not spec.reads_prompt:
         _check_common(quality, size_mm)
-        spec.resolve(mesh_options, TEXT_TO_3D)  # refuse bad options before the picture is made
+        spec.resolve(mesh_options, TEXT_TO_3D)  # refuse bad options (and a wrong depth model) before the picture is made
+        if spec.needs_weights:
+            check_depth_model(depth_model)
         image_run = {key: value for key, value in run.items() if key != "model"}
         image = text_to_image(text, style=style, negative_prompt=negative_prompt, model=image_model or run.get("model"),
                               **_stage_hooks(image_run, stage_callback, "text_to_image"))
