@@ -166,7 +166,7 @@ def text_to_image(
     """Generate a picture from ``prompt`` with a diffusers text→image model; returns a ``PIL.Image.Image``.
 
     ``model`` is a hub id or a ``save_pretrained`` folder (default ``ORFEAS_TEXT_TO_IMAGE_MODEL``); ``style``
-    is one of realistic, cartoon, sculpture, low-poly, high-contrast. The seed (random when None) and
+    is a preset of ``orfeas_nb.catalogue().styles`` (realistic by default). The seed (random when None) and
     everything else needed to make the image again are in ``image.info["orfeas"]``. Hooks:
     ``callback(step, total)`` after each step, ``cancel`` a ``threading.Event`` that stops the job within
     one step (:class:`~orfeas_nb.errors.JobCancelled`).
