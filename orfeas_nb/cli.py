@@ -254,11 +254,14 @@ def methods_command() -> None:
 
     for method in catalogue().methods.values():
         click.echo(f"{method.name}: {method.summary}")
+        from_prompt = {opt.name: opt.default for opt in method.text_options}
         for opt in (*method.options, *method.run_options):
             rng = f" [{opt.low}–{opt.high}]" if opt.low is not None else ""
             rng = f" [{'|'.join(opt.choices)}]" if opt.choices else rng
             default = "random" if opt.default is None else opt.default
-            click.echo(f"    {opt.name}={default}{rng}  {opt.doc}")
+            prompt = from_prompt.get(opt.name, opt.default)
+            note = f" (from a prompt: {prompt})" if prompt != opt.default else ""
+            click.echo(f"    {opt.name}={default}{rng}  {opt.doc}{note}")
 
 
 @cli.command()

@@ -216,6 +216,26 @@ def test_studio_steps_follow_the_chosen_method():
         studio.close()
 
 
+def test_studio_shows_the_prompt_defaults_on_the_prompt_tab():
+    from orfeas_nb.widgets import Studio
+    from orfeas_nb.widgets.studio import IMAGE_TAB, PROMPT_TAB
+
+    studio = Studio(method="shap-e")
+    try:
+        guidance = studio.parameters.option_widgets["guidance_scale"]
+        assert guidance.value == 3.0 and guidance.description == "Guidance"
+        studio.source.set_state({"selected_index": PROMPT_TAB})
+        assert studio.parameters.option_widgets["guidance_scale"].value == 15.0
+        studio.source.set_state({"selected_index": IMAGE_TAB})
+        assert studio.parameters.option_widgets["guidance_scale"].value == 3.0
+        studio.parameters.method.set_state({"index": 0})
+        kept = studio.parameters.option_widgets["height_mm"]
+        studio.source.set_state({"selected_index": PROMPT_TAB})
+        assert studio.parameters.option_widgets["height_mm"] is kept, "same options: the controls stay as set"
+    finally:
+        studio.close()
+
+
 def test_no_face_keeps_its_own_list_or_range():
     joined = [", ".join(CAT.methods), ", ".join(CAT.styles), ", ".join(CAT.formats), "|".join(CAT.formats)]
     for path in FACES:

@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import api
-from ..catalogue import MethodSpec, catalogue
+from ..catalogue import IMAGE_TO_3D, TEXT_TO_3D, MethodSpec, catalogue
 from ..errors import OrfeasError
 from ..jobs import CANCELLED, DONE, Job, JobQueue
 from .export import ExportPanel
@@ -53,6 +53,9 @@ class Studio(widgets.VBox):
         self.parameters.method.value = method
         self.parameters.method.observe(
             lambda change: self.prompt.set_run_options(cat.prompt_run_options(change["new"])), names="value")
+        self.source.observe(  # a prompt may take other option defaults (Shap-E's guidance) than a picture
+            lambda change: self.parameters.set_task(TEXT_TO_3D if change["new"] == PROMPT_TAB else IMAGE_TO_3D),
+            names="selected_index")
         self.generate_button = widgets.Button(description="Generate", button_style="primary", icon="play",
                                               tooltip="make a 3D model from the picture or the prompt")
         self.generate_button.add_class("orfeas-generate")
