@@ -250,11 +250,11 @@ def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_m
 @cli.command("methods")
 def methods_command() -> None:
     """List the image→3D methods and their options."""
-    from .catalogue import catalogue
+    from .catalogue import TEXT_TO_3D, catalogue
 
     for method in catalogue().methods.values():
         click.echo(f"{method.name}: {method.summary}")
-        from_prompt = {opt.name: opt.default for opt in method.text_options}
+        from_prompt = {opt.name: opt.default for opt in method.options_for(TEXT_TO_3D)}
         for opt in (*method.options, *method.run_options):
             rng = f" [{opt.low}–{opt.high}]" if opt.low is not None else ""
             rng = f" [{'|'.join(opt.choices)}]" if opt.choices else rng

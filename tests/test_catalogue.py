@@ -24,8 +24,8 @@ pytestmark = pytest.mark.unit
 CAT = orfeas_nb.catalogue()
 PACKAGE = Path(orfeas_nb.__file__).parent
 FACES = [PACKAGE / "cli.py", PACKAGE / "magics.py", *sorted((PACKAGE / "widgets").glob("*.py"))]
-ALL_OPTIONS = [(spec.name, opt) for spec in CAT.methods.values() for opt in (*spec.options, *spec.text_options,
-                                                                              *spec.run_options)]
+ALL_OPTIONS = [(spec.name, opt) for spec in CAT.methods.values()
+               for opt in (*spec.options, *spec.options_for(TEXT_TO_3D), *spec.run_options)]
 
 
 def test_every_method_style_format_and_quality_step_is_listed():
