@@ -6,18 +6,19 @@ import datetime as _dt
 import functools
 import importlib.metadata
 import time
+from collections.abc import Callable
 from typing import Any
 
-from . import config
+from .catalogue import TEXT_TO_3D, catalogue
 from .errors import InvalidInput, mapped_errors
-from .learned import LEARNED, SHAP_E_TEXT_OPTIONS, depth_solid, shap_e_solid, split_run_options
+from .learned import check_depth_model, depth_solid, shap_e_solid, split_run_options
 from .mesh.methods import METHODS
-from .mesh.options import resolve_options
 from .mesh.quality import level
 from .model import Model3D
 from .monitoring.record import recorded
+from .options import QUALITY, size_option
 from .timing import Stages
-from .validation import check_number, check_text, input_record, load_image, validate_prompt
+from .validation import check_text, input_record, load_image, validate_prompt
 
 _VERSIONED = ("orfeas_nb", "numpy", "scipy", "pillow", "trimesh")
 
@@ -42,15 +43,13 @@ def _now() -> str:
 
 
 def _check_common(quality: Any, size_mm: Any) -> tuple[int, float]:
-    quality = check_number("quality", quality, 1, 10, integer=True)
-    size_mm = check_number("size_mm", size_mm, *config.size_limits())
-    return quality, size_mm
+    return QUALITY.check(quality), size_option().check(size_mm)
 
 
 def _method_label(arguments: dict[str, Any]) -> str:
     """The ``method`` argument as a metric label: a known method, else "unknown" (labels stay a small set)."""
     method = arguments.get("method")
-    return method if isinstance(method, str) and method in methods() else "unknown"
+    return method if isinstance(method, str) and method in catalogue().methods else "unknown"
 
 
 @recorded("image_to_3d", provider=_method_label)
@@ -68,13 +67,12 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
     started = time.perf_counter()
     stages = Stages()
     check_text("method", method)
-    if method in LEARNED:
+    spec = catalogue().method(method)
+    if spec.needs_weights:
         return _learned_image_to_3d(image, method=method, quality=quality, size_mm=size_mm, options=options)
-    if method not in METHODS:
-        raise InvalidInput(f"unknown method {method!r}; choose one of: {', '.join([*METHODS, *LEARNED])}")
     mesh_method = METHODS[method]
     quality, size_mm = _check_common(quality, size_mm)
-    resolved = mesh_method.resolve(options)
+    resolved = spec.resolve(options)
     with stages("load"):
         loaded = load_image(image)
     with mapped_errors(f"image_to_3d({method})"), stages("mesh"):
@@ -103,7 +101,7 @@ def methods() -> dict[str, str]:
     >>> "relief" in methods()
     True
     """
-    return {**{name: m.summary for name, m in METHODS.items()}, **{name: m.summary for name, m in LEARNED.items()}}
+    return {name: spec.summary for name, spec in catalogue().methods.items()}
 
 
 _ML_VERSIONED = ("torch", "diffusers", "transformers")
@@ -135,7 +133,7 @@ def _learned_image_to_3d(image: Any, *, method: str, quality: Any, size_mm: Any,
     stages = Stages()
     quality, size_mm = _check_common(quality, size_mm)
     run, mesh_options = split_run_options(options)
-    resolved = LEARNED[method].resolve(mesh_options)
+    resolved = catalogue().method(method).resolve(mesh_options)
     with stages("load"):
         loaded = load_image(image)
     with mapped_errors(f"image_to_3d({method})"):
@@ -169,7 +167,7 @@ def text_to_image(
     """Generate a picture from ``prompt`` with a diffusers text→image model; returns a ``PIL.Image.Image``.
 
     ``model`` is a hub id or a ``save_pretrained`` folder (default ``ORFEAS_TEXT_TO_IMAGE_MODEL``); ``style``
-    is one of realistic, cartoon, sculpture, low-poly, high-contrast. The seed (random when None) and
+    is a preset of ``orfeas_nb.catalogue().styles`` (realistic by default). The seed (random when None) and
     everything else needed to make the image again are in ``image.info["orfeas"]``. Hooks:
     ``callback(step, total)`` after each step, ``cancel`` a ``threading.Event`` that stops the job within
     one step (:class:`~orfeas_nb.errors.JobCancelled`).
@@ -194,6 +192,26 @@ def text_to_image(
     return result.image
 
 
+StageCallback = Callable[[str, int, int], None]
+
+
+def _stage_hooks(run: dict[str, Any], stage_callback: StageCallback | None, stage: str) -> dict[str, Any]:
+    """The run keywords of one stage, its ``callback(step, total)`` also reporting ``stage_callback(stage, step, total)``."""
+    if stage_callback is None:
+        return run
+    callback = run.get("callback")
+    if callback is not None and not callable(callback):
+        raise InvalidInput(f"callback must be a function taking (step, total), got {type(callback).__name__}")
+
+    def both(step: int, total: int) -> None:
+        if callback is not None:
+            callback(step, total)
+        stage_callback(stage, step, total)
+
+    stage_callback(stage, 0, 0)
+    return {**run, "callback": both}
+
+
 @recorded("text_to_3d", provider=_method_label)
 def text_to_3d(
     prompt: str,
@@ -204,15 +222,23 @@ def text_to_3d(
     style: str = "realistic",
     image_model: str | None = None,
     depth_model: str | None = None,
+    negative_prompt: str | None = None,
+    stage_callback: StageCallback | None = None,
     **options: Any,
 ) -> Model3D:
     """Turn ``prompt`` into a printable model: Shap-E directly, or text→image and then any image method.
 
     With ``method="shap-e"`` the run keywords (``model``, ``seed``, ``steps``, ``progress``, ``callback``,
     ``cancel``) go to Shap-E. With any other method (``relief``, ``lithophane``, ``depth``, …) they go to
-    :func:`text_to_image` (``model`` or ``image_model`` is the text→image model, ``style`` its preset),
-    the picture goes to :func:`image_to_3d` with the remaining options, and ``depth_model`` picks the
-    depth model. The manifest records the prompt and the picture's generation.
+    :func:`text_to_image` (``model`` or ``image_model`` is the text→image model, ``style`` its preset,
+    ``negative_prompt`` what to avoid), the picture goes to :func:`image_to_3d` with the remaining
+    options, and ``depth_model`` picks the depth model. The manifest records the prompt and the picture's
+    generation.
+
+    ``stage_callback(stage, step, total)`` follows the whole workflow: stage ``"text_to_image"`` (only for
+    methods that need a picture first), then ``"mesh"``. Each stage reports ``(0, 0)`` when it starts,
+    then ``(step, total)`` after each model step; a stage without model steps ends with ``(1, 1)``.
+    ``callback(step, total)`` still gets every model step.
 
     Example (with a model folder)::
 
@@ -220,25 +246,37 @@ def text_to_3d(
     """
     text = validate_prompt(prompt)
     check_text("method", method)
-    if method not in METHODS and method not in LEARNED:
-        raise InvalidInput(f"unknown method {method!r}; choose one of: {', '.join([*LEARNED, *METHODS])}")
+    spec = catalogue().method(method)
+    if stage_callback is not None and not callable(stage_callback):
+        raise InvalidInput(f"stage_callback must be a function taking (stage, step, total), got {type(stage_callback).__name__}")
     run, mesh_options = split_run_options(options)
-    if method != "shap-e":
+    if not spec.reads_prompt:
+        _check_common(quality, size_mm)
+        spec.resolve(mesh_options, TEXT_TO_3D)  # refuse bad options (and a wrong depth model) before the picture is made
+        if spec.needs_weights:
+            check_depth_model(depth_model)
         image_run = {key: value for key, value in run.items() if key != "model"}
-        image = text_to_image(text, style=style, model=image_model or run.get("model"), **image_run)
+        image = text_to_image(text, style=style, negative_prompt=negative_prompt, model=image_model or run.get("model"),
+                              **_stage_hooks(image_run, stage_callback, "text_to_image"))
         hooks = {key: run[key] for key in ("progress", "callback", "cancel") if key in run}
-        extra = {"model": depth_model, **hooks} if method == "depth" else {}
+        extra = _stage_hooks({"model": depth_model, **hooks}, stage_callback, "mesh") if spec.needs_weights else {}
+        if not spec.needs_weights and stage_callback is not None:
+            stage_callback("mesh", 0, 0)
         model = image_to_3d(image, method=method, quality=quality, size_mm=size_mm, **mesh_options, **extra)
+        if not spec.needs_weights and stage_callback is not None:
+            stage_callback("mesh", 1, 1)
         record = image.info["orfeas"]
         model.manifest.update(task="text_to_3d", prompt=text, seed=record["seed"], image=record)
         return model
+    if negative_prompt is not None:
+        raise InvalidInput(f"{method} reads the prompt itself and takes no negative_prompt; leave it out")
     started = time.perf_counter()
     stages = Stages()
     quality, size_mm = _check_common(quality, size_mm)
-    resolved = resolve_options("shap-e", SHAP_E_TEXT_OPTIONS, mesh_options)
+    resolved = spec.resolve(mesh_options, TEXT_TO_3D)
     with mapped_errors("text_to_3d(shap-e)"):
         result, record = shap_e_solid(text, kind="text", quality=quality, size_mm=size_mm, options=resolved,
-                                      stages=stages, run=run)
+                                      stages=stages, run=_stage_hooks(run, stage_callback, "mesh"))
     parameters = {"quality": quality, "size_mm": size_mm, **resolved, "steps": result.info.get("steps")}
     manifest = _learned_manifest("text_to_3d", method, parameters, record, result, stages, started, prompt=text)
     return Model3D(result.mesh, manifest)
