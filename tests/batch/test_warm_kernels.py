@@ -14,7 +14,7 @@ import pytest
 from orfeas_nb.batch import warm_kernels
 from orfeas_nb.batch.warm_kernels import WarmKernelManager, WarmProvisioner
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 
 async def run_code(km: WarmKernelManager, code: str) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 
 import numpy as np
 import pytest
@@ -13,6 +14,12 @@ from orfeas_nb.pipeline.device import oom_guard
 torch = pytest.importorskip("torch")
 
 pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(autouse=True)
+def _no_full_collections(monkeypatch):
+    """What is mapped is the subject here; a full gc per mapping (memory let go: test_device, test_oom) only costs time."""
+    monkeypatch.setattr(gc, "collect", lambda *args: 0)
 
 
 def numpy_allocation_error() -> MemoryError:
