@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import trimesh
 
+from .errors import OrfeasError
 from .files import FileRecord, Publication, check_output, json_text, publish_together, sidecar_name
 from .mesh.export import format_for, mesh_chunks
 from .mesh.repair import repair as repair_mesh
@@ -83,24 +86,58 @@ class Model3D:
         return written
 
     def preview(self, **opts: Any):
-        """An interactive pythreejs view (``max_faces``, ``width``, ``height``); decimated for display only."""
-        from .widgets.view import mesh_view
+        """An interactive 3D view (``max_faces``, ``width``, ``height``); decimated for display only.
 
-        return mesh_view(self.mesh, **opts)
+        The view comes from the face that registered one (:func:`register_display`; the widgets do).
+        """
+        return _display_hooks("preview")(self.mesh, **opts)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """Rich display: the 3D view plus the report where widgets render (a kernel), and always a PNG
-        render and the text report for papermill, nbconvert and GitHub."""
+        """Rich display: the 3D view plus the report where widgets render (a kernel, and a display
+        registered), and always a PNG render and the text report for papermill, nbconvert and GitHub."""
         from .mesh.render import render_png
 
         text = f"{self!r}\n{self.report()}"
         bundle: dict[str, Any] = {"image/png": render_png(self.mesh)}
-        if _in_kernel():
-            from .widgets.view import model_widget
-
-            bundle.update(model_widget(self)._repr_mimebundle_())
+        widget = _display_hooks("widget", required=False) if _in_kernel() else None
+        if widget is not None:
+            bundle.update(widget(self)._repr_mimebundle_())
         bundle["text/plain"] = text
         return bundle
+
+
+DISPLAY_ENTRY_POINTS = "orfeas_nb.display"
+_DISPLAY: dict[str, Callable[..., Any]] = {}
+_ENTRY_POINTS_LOADED: list[bool] = []  # non-empty once the entry points were looked at
+
+
+def register_display(*, widget: Callable[[Model3D], Any], preview: Callable[..., Any]) -> None:
+    """Give ``Model3D`` its rich display from a face above it (the data type imports no face).
+
+    ``widget(model)`` returns what a kernel shows for a bare ``model`` (anything with
+    ``_repr_mimebundle_``); ``preview(mesh, **opts)`` is what :meth:`Model3D.preview` returns.
+    ``orfeas_nb.widgets`` calls this when it is imported; the ``orfeas_nb.display`` entry point names it
+    so that a display is found without that import.
+    """
+    _DISPLAY.update(widget=widget, preview=preview)
+
+
+def _display_hooks(kind: str, *, required: bool = True) -> Callable[..., Any] | None:
+    """The registered display function ``kind``, loading the ``orfeas_nb.display`` entry points once if none is."""
+    if not _DISPLAY and not _ENTRY_POINTS_LOADED:
+        _ENTRY_POINTS_LOADED.append(True)
+        for entry in entry_points(group=DISPLAY_ENTRY_POINTS):
+            try:
+                entry.load()()  # each names a function that calls register_display
+            except ImportError:  # its face's dependencies (ipywidgets, pythreejs) are not installed
+                continue
+    hook = _DISPLAY.get(kind)
+    if hook is None and required:
+        raise OrfeasError(
+            "no 3D view is installed: install the notebook extra (pip install 'orfeas_nb[notebook]') "
+            "and `import orfeas_nb.widgets`"
+        )
+    return hook
 
 
 def _in_kernel() -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.performance
+pytestmark = [pytest.mark.performance, pytest.mark.slow]  # a benchmark script run as a test
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "mesh.py"
 
 

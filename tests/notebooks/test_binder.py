@@ -38,6 +38,7 @@ def test_binder_files_ask_for_python_311_cpu_torch_and_install_the_package():
     assert opens == "notebooks/quickstart.ipynb" and (ROOT / opens).is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 # repo2docker imports python-json-logger's old module path, which now warns on import
 @pytest.mark.filterwarnings("ignore:pythonjsonlogger.jsonlogger has been moved:DeprecationWarning")

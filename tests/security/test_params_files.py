@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.security, pytest.mark.integration]
+pytestmark = [pytest.mark.security, pytest.mark.integration, pytest.mark.slow]  # a CLI process per hostile file
 
 
 @pytest.fixture
