@@ -11,6 +11,7 @@ import trimesh
 
 from .files import write_json
 from .mesh.export import export_mesh, format_for
+from .mesh.printer import summary_line
 from .mesh.repair import repair as repair_mesh
 from .mesh.report import Report, report
 from .monitoring.record import record_stage
@@ -37,8 +38,11 @@ class Model3D:
         )
 
     def report(self) -> Report:
-        """Printability: watertight, manifold, volume, bounds, triangles, thinnest wall, warnings."""
-        return report(self.mesh, min_wall_mm=self.manifest.get("min_wall_mm"))
+        """Printability: watertight, manifold, volume, bounds, triangles, thinnest wall, warnings, and
+        the printer the model was made for with the detail it kept."""
+        nozzle = (self.manifest.get("printer") or {}).get("nozzle_mm")
+        return report(self.mesh, min_wall_mm=self.manifest.get("min_wall_mm"), printer=summary_line(self.manifest),
+                      nozzle_mm=nozzle if nozzle and nozzle >= 0.2 else 0.4)
 
     def repair(self) -> Model3D:
         """A repaired copy (merged seams, holes filled, winding fixed, overlaps united); the manifest

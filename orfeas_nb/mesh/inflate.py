@@ -121,11 +121,13 @@ def balloon(part: Polygon, edge_mm: float, roundness: float, flat_bottom: bool =
 
 def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
     """Inflated silhouette whose outline's longest side is ``size_mm``."""
-    tolerance = options["tolerance_mm"] or level.max_error_mm
+    tolerance = options["tolerance_mm"] or level.outline_tolerance_mm
     with stages("outline"):
         shape, mask, mm_per_pixel = outline.outline_mm(
             image, size_mm=size_mm, resolution=level.resolution, options=options, tolerance_mm=tolerance
         )
+    with stages("fidelity"):
+        gap = outline.gap_to_picture(shape, image, size_mm=size_mm, resolution=level.dense_resolution, options=options)
     edge = max(2.0 * size_mm / level.resolution, tolerance)
     with stages("inflate"):
         parts = [balloon(p, edge, options["roundness"], options["flat_bottom"]) for p in shape.geoms]
@@ -138,5 +140,6 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
         "parts": len(shape.geoms),
         "holes": int(sum(len(p.interiors) for p in shape.geoms)),
         "achieved_max_error_mm": round(float(tolerance), 6),
+        **outline.printer_info(level, gap, tolerance),
     }
     return MeshResult(mesh, info)

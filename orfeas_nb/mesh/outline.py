@@ -18,6 +18,7 @@ from skimage import filters, measure, morphology
 from ..errors import InvalidInput
 from . import images
 from .options import Option
+from .quality import QualityLevel
 
 OPTIONS = (
     Option(
@@ -134,3 +135,21 @@ def thinnest_width_mm(mask: np.ndarray, mm_per_pixel: float) -> float:
         return mm_per_pixel
     distance = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
     return float(2 * distance[skeleton].min() * mm_per_pixel)
+
+
+def gap_to_picture(shape: MultiPolygon, image: Image.Image, *, size_mm: float, resolution: int, options: dict) -> float:
+    """Hausdorff distance in mm between ``shape`` (an :func:`outline_mm` result) and the outline traced
+    at ``resolution`` without simplification: how far the kept outline strays from the picture's."""
+    picture, _, _ = outline_mm(image, size_mm=size_mm, resolution=resolution, options=options, tolerance_mm=0.0)
+    return float(shape.hausdorff_distance(picture))
+
+
+def printer_info(level: QualityLevel, gap_mm: float, tolerance_mm: float) -> dict:
+    """The manifest's printer facts for a silhouette: the printer, the kept feature size, the outline's
+    tolerance and its distance from the outline traced at ``exact``'s resolution."""
+    return {
+        "printer": level.printer.to_dict(),
+        "feature_mm": level.printer.feature_mm,
+        "max_error_mm_target": tolerance_mm,
+        "error_vs_picture_mm": round(gap_mm, 6),
+    }

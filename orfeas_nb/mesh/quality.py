@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import config
+from .printer import EXACT, Printer
 
 _RESOLUTION = (64, 96, 128, 192, 256, 320, 400, 512, 768, 1024)
 _ERROR_PERCENT = (0.40, 0.30, 0.20, 0.15, 0.10, 0.075, 0.05, 0.035, 0.02, 0.01)
@@ -46,15 +47,35 @@ class QualityLevel:
     quality: int
     resolution: int
     max_error_mm: float
+    printer: Printer = EXACT
+    #: the samples ``exact`` would use at this quality (the dense grid the printer's choice is weighed against)
+    dense_resolution: int = 0
+
+    @property
+    def outline_tolerance_mm(self) -> float:
+        """How far a simplified outline may stray: the quality's error, or half the printer's feature."""
+        return self.printer.outline_tolerance_mm or self.max_error_mm
 
 
-def level(quality: int, size_mm: float, image_long_side: int | None = None) -> QualityLevel:
-    """Resolve a quality step into a grid resolution and an error bound in millimetres.
+def level(quality: int, size_mm: float, image_long_side: int | None = None, printer: Printer = EXACT) -> QualityLevel:
+    """Resolve a quality step into a grid resolution and an error bound in millimetres, for ``printer``
+    (default ``exact``: the table as it stands).
+
+    A printer caps the resolution at one sample per feature across ``size_mm`` and sets the error bound
+    to half its layer.
 
     >>> level(5, 100.0).resolution, level(5, 100.0).max_error_mm
     (256, 0.1)
+    >>> from orfeas_nb.mesh.printer import PRINTERS
+    >>> fdm = level(10, 100.0, printer=PRINTERS["fdm"])
+    >>> fdm.resolution, fdm.max_error_mm, fdm.dense_resolution
+    (251, 0.05, 1024)
     """
     resolution = min(_RESOLUTION[quality - 1], config.get("max_grid"))
     if image_long_side is not None:
         resolution = min(resolution, max(image_long_side, 2))
-    return QualityLevel(quality, max(resolution, 2), size_mm * _ERROR_PERCENT[quality - 1] / 100.0)
+    dense = max(resolution, 2)
+    if printer.exact:
+        return QualityLevel(quality, dense, size_mm * _ERROR_PERCENT[quality - 1] / 100.0, printer, dense)
+    per_feature = int(size_mm / printer.feature_mm + 1e-9) + 1
+    return QualityLevel(quality, max(min(dense, per_feature), 2), printer.max_error_mm, printer, dense)

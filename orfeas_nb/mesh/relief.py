@@ -11,6 +11,7 @@ from ..timing import Stages
 from . import images
 from .heightfield import height_solid
 from .options import Option
+from .printer import low_pass
 from .quality import QualityLevel
 from .result import MeshResult
 
@@ -72,17 +73,57 @@ def framed_grid(relative: np.ndarray, size_mm: float, resolution: int, border_mm
     return grid, pitch, frame
 
 
+def printed_grid(
+    relative: np.ndarray, size_mm: float, level: QualityLevel, border_mm: float
+) -> tuple[np.ndarray, float, int, np.ndarray]:
+    """:func:`framed_grid` for the level's printer: ``relative`` low-passed at the printer's feature
+    and resampled to the level's resolution (no finer than one sample per feature).
+
+    Returns (grid, pitch in mm, frame width in samples, the dense grid): the dense grid is what
+    ``exact`` would sample at this quality (the same array as the grid for ``exact``).
+    """
+    pixel_mm = max(size_mm - 2 * border_mm, 1e-9) / max(max(relative.shape) - 1, 1)
+    filtered = low_pass(relative, level.printer.feature_mm, pixel_mm)
+    grid, pitch, frame = framed_grid(filtered, size_mm, level.resolution, border_mm)
+    if level.printer.exact:
+        return grid, pitch, frame, grid
+    dense, _, _ = framed_grid(relative, size_mm, level.dense_resolution, border_mm)
+    return grid, pitch, frame, dense
+
+
+def gap_to_picture(kept: np.ndarray, dense: np.ndarray) -> float:
+    """Largest gap between the kept grid, interpolated to the dense grid's samples, and the dense grid
+    (both relative heights; the same array gives 0)."""
+    if kept is dense:
+        return 0.0
+    field = Image.fromarray(np.asarray(kept, dtype=np.float32), "F")
+    if kept.shape != dense.shape:
+        field = field.resize(dense.shape[::-1], Image.Resampling.BILINEAR)
+    return float(np.abs(np.asarray(field, dtype=np.float32) - np.clip(dense, 0.0, 1.0)).max())
+
+
+def printer_info(level: QualityLevel, error_mm: float, gap_mm: float) -> dict:
+    """The manifest's printer facts: the printer, the kept feature size, the achieved error against
+    the filtered surface and (an upper bound) against the picture's own samples."""
+    return {
+        "printer": level.printer.to_dict(),
+        "feature_mm": level.printer.feature_mm,
+        "max_error_mm_target": level.max_error_mm,
+        "error_vs_picture_mm": round(gap_mm + error_mm, 6),
+    }
+
+
 def solid_from_heights(
     relative: np.ndarray, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages
 ) -> MeshResult:
     """Relief solid from relative heights in [0, 1] (any float array, e.g. a depth map).
 
-    The array is resampled to the quality's grid; the longest side becomes ``size_mm``. Options not
-    given take the :data:`OPTIONS` defaults.
+    The array is low-passed for the level's printer and resampled to its grid; the longest side
+    becomes ``size_mm``. Options not given take the :data:`OPTIONS` defaults.
     """
     options = {opt.name: opt.default for opt in OPTIONS} | dict(options)
     with stages("resample"):
-        grid, pitch, _ = framed_grid(relative, size_mm, level.resolution, options["border_mm"])
+        grid, pitch, _, dense = printed_grid(relative, size_mm, level, options["border_mm"])
     with stages("heights"):
         relative_grid = np.clip(grid, 0.0, 1.0)
         if options["blur"] > 0:
@@ -90,12 +131,15 @@ def solid_from_heights(
         heights = options["base_mm"] + options["height_mm"] * relative_grid
     with stages("triangulate"):
         bound = level.max_error_mm if options["triangulation"] == "adaptive" else None
-        mesh, error, used = height_solid(heights, pitch, bound)
+        mesh, error, used = height_solid(heights, pitch, bound, dense.size)
+    with stages("fidelity"):
+        gap = gap_to_picture(relative_grid, dense) * options["height_mm"]
     info = {
         "grid": [int(grid.shape[1]), int(grid.shape[0])],
         "pitch_mm": pitch,
         "triangulation": used,
         "achieved_max_error_mm": round(error, 6),
+        **printer_info(level, error, gap),
         "min_wall_mm": options["base_mm"],
     }
     return MeshResult(mesh, info)
