@@ -56,11 +56,16 @@ def height_map(image: Image.Image, options: dict) -> np.ndarray:
     return lum
 
 
+def check_border(border_mm: float, size_mm: float) -> None:
+    """Raise :class:`InvalidInput` when a frame of ``border_mm`` leaves no room for the picture."""
+    if border_mm * 2 >= size_mm * 0.9:
+        raise InvalidInput(f"border_mm={border_mm:g} leaves no room for the picture in {size_mm:g} mm; use a smaller border")
+
+
 def framed_grid(relative: np.ndarray, size_mm: float, resolution: int, border_mm: float) -> tuple[np.ndarray, float, int]:
     """Resample ``relative`` so that, with a frame of ``border_mm`` (value 1), the longest side has
     ``resolution`` samples spanning ``size_mm``. Returns (grid, pitch in mm, frame width in samples)."""
-    if border_mm * 2 >= size_mm * 0.9:
-        raise InvalidInput(f"border_mm={border_mm:g} leaves no room for the picture in {size_mm:g} mm; use a smaller border")
+    check_border(border_mm, size_mm)
     frame = round(border_mm / (size_mm / (resolution - 1))) if border_mm > 0 else 0
     frame = max(frame, 1) if border_mm > 0 else 0
     rows, columns = relative.shape
@@ -82,7 +87,8 @@ def printed_grid(
     Returns (grid, pitch in mm, frame width in samples, the dense grid): the dense grid is what
     ``exact`` would sample at this quality (the same array as the grid for ``exact``).
     """
-    pixel_mm = max(size_mm - 2 * border_mm, 1e-9) / max(max(relative.shape) - 1, 1)
+    check_border(border_mm, size_mm)
+    pixel_mm = (size_mm - 2 * border_mm) / max(max(relative.shape) - 1, 1)
     filtered = low_pass(relative, level.printer.feature_mm, pixel_mm)
     grid, pitch, frame = framed_grid(filtered, size_mm, level.resolution, border_mm)
     if level.printer.exact:
