@@ -81,6 +81,7 @@ def foreground(image: Image.Image, mode: str = "auto", speck_percent: float = 0.
 
 def polygons(mask: np.ndarray) -> MultiPolygon:
     """The mask's outline as polygons with holes, in pixel units with y up (x = column, y = −row).
+    ``mask`` is boolean, or a coverage in [0, 1] per pixel (traced half way, between pixels).
 
     Contours are traced at the half-way level between pixel centres (scikit-image marching squares);
     nesting decides which ring is a shell and which a hole (even depth = shell).
@@ -109,12 +110,20 @@ def outline_mm(
 ) -> tuple[MultiPolygon, np.ndarray, float]:
     """The subject's outline scaled so its longest side is ``size_mm``, lower-left corner at the origin.
 
-    The image is first resampled to ``resolution`` samples on its longest side. Returns the polygons
-    (simplified to ``tolerance_mm``), the mask used and the millimetres per mask pixel.
+    The foreground is found at up to four times ``resolution`` (the picture's own pixels when fewer),
+    then averaged down to ``resolution`` samples on its longest side and traced half way, so the
+    outline lies within a fraction of a sample of the picture's. Returns the polygons (simplified to
+    ``tolerance_mm``), the mask used and the millimetres per mask pixel.
     """
     columns, rows = images.grid_shape(*image.size, resolution)
-    mask = foreground(images.resample(image, columns, rows), options["mask"], options["speck_percent"])
-    shape = polygons(mask)
+    fine = images.grid_shape(*image.size, min(max(image.size), 4 * resolution))
+    found = foreground(images.resample(image, *fine), options["mask"], options["speck_percent"])
+    coverage = np.asarray(images.resample(Image.fromarray(found.astype(np.float32), "F"), columns, rows), dtype=np.float32)
+    mask = coverage > 0.5
+    if not mask.any():
+        raise InvalidInput("the subject is thinner than one sample at this quality and printer; "
+                           "try a higher quality, a larger size_mm or printer=exact")
+    shape = polygons(coverage)
     minx, miny, maxx, maxy = shape.bounds
     scale = size_mm / max(maxx - minx, maxy - miny)
     if tolerance_mm > 0:
