@@ -84,7 +84,7 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
     with stages("resample"):
         grid, pitch, _, dense = printed_grid(relative, size_mm, level, options["frame_mm"])
         relative_grid = np.clip(grid, 0.0, 1.0)
-        thickness = low + (high - low) * relative_grid
+        thickness = low + (high - low) * relative_grid.astype(np.float64)
     curved = options["shape"] == "curved"
     with stages("triangulate"):
         adaptive = options["triangulation"] == "adaptive"

@@ -136,7 +136,7 @@ def summary_line(info: dict[str, Any]) -> str | None:
 
     >>> summary_line({"printer": {"name": "fdm", "nozzle_mm": 0.4, "layer_mm": 0.1}, "feature_mm": 0.4,
     ...               "achieved_max_error_mm": 0.048, "error_vs_picture_mm": 1.912})
-    'printer: fdm (0.4 mm nozzle, 0.1 mm layers): features ≥ 0.4 mm kept; off by ≤ 0.048 mm from the filtered shape, 1.91 mm from the picture'
+    'printer: fdm (0.4 mm nozzle, 0.1 mm layers): features ≥ 0.4 mm kept; off by ≤ 0.048 mm from the filtered...'
     """
     record = info.get("printer")
     if not isinstance(record, dict) or record.get("name") not in PRINTERS:

@@ -134,7 +134,7 @@ def solid_from_heights(
         relative_grid = np.clip(grid, 0.0, 1.0)
         if options["blur"] > 0:
             relative_grid = ndimage.gaussian_filter(relative_grid, options["blur"] / pitch, mode="nearest")
-        heights = options["base_mm"] + options["height_mm"] * relative_grid
+        heights = options["base_mm"] + options["height_mm"] * relative_grid.astype(np.float64)
     with stages("triangulate"):
         bound = level.max_error_mm if options["triangulation"] == "adaptive" else None
         mesh, error, used = height_solid(heights, pitch, bound, dense.size)

@@ -19,7 +19,8 @@ from orfeas_nb.mesh.quality import level
 from .strategies import assert_printable, pictures, silhouettes
 
 pytestmark = pytest.mark.unit
-PRINTER_CASES = [{"printer": "exact"}, {"printer": "fdm"}, {"printer": "resin"}, {"printer": "fdm", "nozzle_mm": 0.8, "layer_mm": 0.2}]
+PRINTER_CASES = [{"printer": "exact"}, {"printer": "fdm"}, {"printer": "resin"},
+                 {"printer": "fdm", "nozzle_mm": 0.8, "layer_mm": 0.2}]
 
 
 def disk_picture(side: int = 400, radius_share: float = 0.3) -> Image.Image:
@@ -111,7 +112,8 @@ def test_height_fields_are_printable_within_their_bound_for_every_printer(pictur
     if printer["printer"] != "exact":
         nozzle = printer.get("nozzle_mm", PRINTERS[printer["printer"]].nozzle_mm)
         assert manifest["pitch_mm"] >= nozzle - 1e-9 or manifest["grid"] == [picture.width, picture.height]
-        assert manifest["max_error_mm_target"] == pytest.approx(printer.get("layer_mm", PRINTERS[printer["printer"]].layer_mm) / 2)
+        layer = printer.get("layer_mm", PRINTERS[printer["printer"]].layer_mm)
+        assert manifest["max_error_mm_target"] == pytest.approx(layer / 2)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
