@@ -67,7 +67,7 @@ class Printer:
         return f"{self.name} ({self.nozzle_mm:g} mm {what}, {self.layer_mm:g} mm layers)"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for the manifest."""
+        """Plain data for the manifest (the catalogue adds the summary)."""
         return {"name": self.name, "nozzle_mm": self.nozzle_mm, "layer_mm": self.layer_mm}
 
 
@@ -85,10 +85,11 @@ EXACT = PRINTERS["exact"]
 OPTIONS = (
     Option("printer", "fdm", "the printer the model is made for: fdm (0.4 mm nozzle, 0.1 mm layers), resin "
            "(0.05 mm pixels, 0.025 mm layers) or exact (keep every sample); detail it cannot print is dropped",
-           choices=tuple(PRINTERS)),
+           choices=tuple(PRINTERS), label="Printer"),
     Option("nozzle_mm", 0.0, "the printer's smallest feature (nozzle or pixel width), in mm (0 = the printer's own)",
-           low=0.0, high=5.0),
-    Option("layer_mm", 0.0, "the printer's layer height, in mm (0 = the printer's own)", low=0.0, high=2.0),
+           low=0.0, high=5.0, unit="mm", label="Nozzle"),
+    Option("layer_mm", 0.0, "the printer's layer height, in mm (0 = the printer's own)", low=0.0, high=2.0, unit="mm",
+           label="Layer"),
 )
 
 

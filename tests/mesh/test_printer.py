@@ -192,3 +192,49 @@ def test_a_printer_is_much_smaller_than_exact_on_a_real_photo():
     assert len(fdm.mesh.faces) <= 0.25 * len(exact.mesh.faces)
     assert fdm.mesh.volume == pytest.approx(exact.mesh.volume, rel=0.01)
     assert math.isclose(max(fdm.mesh.extents[:2]), 100.0)
+
+
+def test_the_catalogue_declares_the_printers_once_and_every_weight_free_method_takes_them():
+    cat = orfeas_nb.catalogue()
+    assert list(cat.printers) == ["fdm", "resin", "exact"]
+    assert cat.printer("resin").layer_mm == 0.025
+    with pytest.raises(InvalidInput, match="unknown printer 'sla'; choose one of: fdm, resin, exact"):
+        cat.printer("sla")
+    for spec in cat.methods.values():
+        names = [opt.name for opt in spec.options]
+        if spec.reads_prompt:  # Shap-E makes its own mesh
+            assert "printer" not in names
+        else:
+            assert names[-3:] == ["printer", "nozzle_mm", "layer_mm"], spec.name
+            assert spec.option("printer").choices == tuple(cat.printers)
+    assert cat.to_dict()["printers"]["fdm"] == {"name": "fdm", "nozzle_mm": 0.4, "layer_mm": 0.1,
+                                                 "summary": PRINTERS["fdm"].summary}
+
+
+def test_the_cli_takes_a_printer(cli, tmp_path):
+    import json
+
+    done = cli("image-to-3d", orfeas_nb.samples.path("scene"), "-o", tmp_path / "scene.stl", "--quality", "10",
+               "--printer", "exact")
+    assert done.exit_code == 0, done.stderr
+    manifest = json.loads((tmp_path / "scene.manifest.json").read_text())
+    assert manifest["printer"]["name"] == "exact" and manifest["triangles"] > 150_000
+    default = cli("image-to-3d", orfeas_nb.samples.path("scene"), "-o", tmp_path / "fdm.stl", "--quality", "10")
+    assert json.loads((tmp_path / "fdm.manifest.json").read_text())["printer"]["name"] == "fdm", default.stderr
+    bad = cli("image-to-3d", orfeas_nb.samples.path("scene"), "-o", tmp_path / "bad.stl", "--printer", "sla")
+    assert bad.exit_code == 2 and bad.stderr == "error: unknown printer 'sla'; choose one of: fdm, resin, exact\n"
+    assert not (tmp_path / "bad.stl").exists()
+    assert "--printer [fdm|resin|exact]" in cli("text-to-3d", "--help").stdout
+
+
+def test_the_studio_has_a_printer_control():
+    from orfeas_nb.widgets import Studio
+
+    studio = Studio(method="relief")
+    try:
+        control = studio.parameters.option_widgets["printer"]
+        assert control.description == "Printer" and list(control.options) == ["fdm", "resin", "exact"]
+        control.set_state({"index": 2})
+        assert studio.parameters.values()["options"]["printer"] == "exact"
+    finally:
+        studio.close()
