@@ -13,7 +13,7 @@ from PIL import Image
 import orfeas_nb
 from orfeas_nb.errors import InvalidInput
 from orfeas_nb.mesh.heightfield import predicted_seconds
-from orfeas_nb.mesh.printer import PRINTERS
+from orfeas_nb.mesh.printer import PRINTERS, printer_from
 from orfeas_nb.mesh.quality import level
 
 from .strategies import assert_printable, pictures, silhouettes
@@ -113,7 +113,8 @@ def test_height_fields_are_printable_within_their_bound_for_every_printer(pictur
         nozzle = printer.get("nozzle_mm", PRINTERS[printer["printer"]].nozzle_mm)
         assert manifest["pitch_mm"] >= nozzle - 1e-9 or manifest["grid"] == [picture.width, picture.height]
         layer = printer.get("layer_mm", PRINTERS[printer["printer"]].layer_mm)
-        assert manifest["max_error_mm_target"] == pytest.approx(layer / 2)
+        assert manifest["max_error_mm_target"] == pytest.approx(level(quality, size, printer=PRINTERS["fdm"]).max_error_mm
+                                                                / 0.05 * layer / 2)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -123,9 +124,10 @@ def test_silhouettes_are_printable_for_every_printer(picture, printer, size, qua
     model = orfeas_nb.image_to_3d(picture, method=method, quality=quality, size_mm=size, **printer)
     assert_printable(model.mesh, size)
     assert model.manifest["error_vs_picture_mm"] >= 0.0
-    nozzle = printer.get("nozzle_mm", PRINTERS[printer["printer"]].nozzle_mm)
-    if nozzle is not None:
-        assert model.manifest["achieved_max_error_mm"] == pytest.approx(nozzle / 2)
+    bound = level(quality, size, printer=printer_from(printer)).outline_tolerance_mm
+    assert model.manifest["achieved_max_error_mm"] == pytest.approx(bound, abs=1e-6)
+    if printer["printer"] != "exact" and quality >= 7:  # half a nozzle: all the printer can draw
+        assert bound == pytest.approx(printer.get("nozzle_mm", PRINTERS[printer["printer"]].nozzle_mm) / 2)
 
 
 def test_the_manifest_and_the_report_say_what_the_printer_kept():
@@ -164,8 +166,12 @@ def test_quality_means_how_much_of_what_the_printer_can_do():
     fdm, resin, exact = PRINTERS["fdm"], PRINTERS["resin"], PRINTERS["exact"]
     assert [level(q, 100.0, printer=fdm).resolution for q in (1, 4, 6, 7, 10)] == [64, 192, 251, 251, 251]
     assert [level(q, 100.0, printer=resin).resolution for q in (1, 7, 10)] == [64, 400, 1024]
-    assert {level(q, 100.0, printer=fdm).max_error_mm for q in range(1, 11)} == {0.05}
-    assert {level(q, 100.0, printer=resin).max_error_mm for q in range(1, 11)} == {0.0125}
+    # half a layer from the default quality up, at any size; lower qualities ask for less
+    for size in (10.0, 100.0, 300.0):
+        assert {level(q, size, printer=fdm).max_error_mm for q in range(7, 11)} == {0.05}
+        assert {level(q, size, printer=resin).max_error_mm for q in range(7, 11)} == {0.0125}
+    assert [level(q, 100.0, printer=fdm).max_error_mm for q in (1, 4, 6)] == pytest.approx([0.4, 0.15, 0.075])
+    assert level(1, 100.0, printer=resin).max_error_mm == pytest.approx(0.1)
     assert level(10, 100.0, printer=exact).max_error_mm == pytest.approx(0.01)
 
 
