@@ -53,6 +53,23 @@ def grid_boundary_edges(rows: int, columns: int) -> np.ndarray:
     return np.column_stack([ring, np.roll(ring, -1)])
 
 
+def rectangle_outline(vertices: np.ndarray, pitch: float, rows: int, columns: int) -> np.ndarray:
+    """The outline of a surface that covers a height field's rectangle (the grid, or an adaptive one),
+    as the directed edges :func:`boundary_edges` finds, from the vertices on the rectangle's sides alone:
+    counter-clockwise seen from +z, without sorting every edge of the surface."""
+    col = np.rint(vertices[:, 0] / pitch).astype(np.int64)
+    row = np.rint(vertices[:, 1] / pitch).astype(np.int64)  # counted up from y = 0
+    width, height = columns - 1, rows - 1
+    sides = [
+        (row == 0, col),  # along y = 0, x growing
+        ((col == width) & (row > 0), row),  # up the right side
+        ((row == height) & (col < width), -col),  # back along the top
+        ((col == 0) & (row > 0) & (row < height), -row),  # down the left side
+    ]
+    ring = np.concatenate([np.flatnonzero(on)[np.argsort(key[on], kind="stable")] for on, key in sides])
+    return np.column_stack([ring, np.roll(ring, -1)])
+
+
 def close_surface(vertices: np.ndarray, faces: np.ndarray, edges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Close an upward-facing surface over a convex outline into a solid standing on z=0.
 
@@ -106,14 +123,19 @@ def counter_clockwise(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return faces
 
 
-#: Seconds per unit of work on the 2-core machine the benchmarks run on (``benchmarks/mesh.py``'s photos),
-#: to predict which triangulation is cheaper: pydelatin scans every sample once and then pays for each
-#: point it keeps (insertion and the closing of the surface); the grid pays for every sample; writing
-#: the file pays per triangle (about two per point or sample). Only their ratios matter.
+#: Seconds per unit of work on the 2-core machine the benchmarks run on (``benchmarks/mesh.py``'s photos and
+#: ``scene.png``), to predict which triangulation is cheaper: pydelatin scans every sample and then pays
+#: for each point it keeps (insertion, closing the surface); the grid pays for every sample; writing the
+#: file (encoding, write, fsync) pays per triangle, about two per point or sample. Only ratios matter.
 ADAPTIVE_S_PER_SAMPLE = 0.05e-6
-ADAPTIVE_S_PER_POINT = 4.5e-6
-GRID_S_PER_SAMPLE = 1.2e-6
-WRITE_S_PER_TRIANGLE = 0.07e-6
+ADAPTIVE_S_PER_POINT = 2.5e-6
+GRID_S_PER_SAMPLE = 0.3e-6
+WRITE_S_PER_TRIANGLE = 0.075e-6
+#: Where adaptive keeps at most this share of the dense grid's triangles it may cost up to
+#: :data:`SIZE_SLACK` times the dense grid's predicted time: the benchmark's tolerance, bought back many
+#: times over downstream (a slicer's time grows faster than the triangle count; see FACTS).
+SMALL_SHARE = 0.25
+SIZE_SLACK = 1.2
 
 
 def rough_share(heights: np.ndarray, max_error_mm: float) -> float:
@@ -134,29 +156,41 @@ def predicted_seconds(heights: np.ndarray, max_error_mm: float, dense_samples: i
     """Predicted seconds to triangulate and write ``heights`` adaptively, and as the dense grid of
     ``dense_samples`` (default: this grid's own samples).
 
-    The points pydelatin keeps are predicted from :func:`rough_share` (it kept up to 1.4 times that
-    share on photos), so the prediction errs towards the grid.
+    The points pydelatin keeps are predicted from :func:`rough_share` (on photos it kept 1.1–2 times
+    that share, most at the smallest shares), so the prediction errs towards the grid.
     """
     samples = heights.size
-    points = samples * min(1.0, 1.4 * rough_share(heights, max_error_mm) + 0.01)
+    points = samples * min(1.0, 1.3 * rough_share(heights, max_error_mm) + 0.02)
     adaptive = samples * ADAPTIVE_S_PER_SAMPLE + points * (ADAPTIVE_S_PER_POINT + 2 * WRITE_S_PER_TRIANGLE)
     grid = (dense_samples or samples) * (GRID_S_PER_SAMPLE + 2 * WRITE_S_PER_TRIANGLE)
     return adaptive, grid
 
 
+def adaptive_pays(heights: np.ndarray, max_error_mm: float, dense_samples: int | None = None) -> bool:
+    """Whether to triangulate adaptively, by predicted cost and size: when that is predicted no slower
+    than the dense grid of ``dense_samples`` (default: this grid), or at most :data:`SIZE_SLACK` times
+    slower while keeping at most :data:`SMALL_SHARE` of its triangles.
+
+    >>> adaptive_pays(np.add.outer(np.arange(50.0), np.arange(40.0)), 0.01)
+    True
+    >>> adaptive_pays(np.random.default_rng(0).random((50, 40)), 0.01)
+    False
+    """
+    adaptive, grid = predicted_seconds(heights, max_error_mm, dense_samples)
+    points = heights.size * min(1.0, 1.3 * rough_share(heights, max_error_mm) + 0.02)
+    small = points <= SMALL_SHARE * (dense_samples or heights.size)
+    return adaptive <= grid * (SIZE_SLACK if small else 1.0)
+
+
 def surface(
     heights: np.ndarray, pitch: float, max_error_mm: float | None, dense_samples: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, float, str]:
-    """The top surface: the full grid when ``max_error_mm`` is None, else an adaptive one — unless it
-    is predicted to take longer than the dense grid of ``dense_samples`` (default: this grid), where
-    the grid is used (:func:`predicted_seconds`).
+    """The top surface: the full grid when ``max_error_mm`` is None, else an adaptive one where that
+    pays against the dense grid of ``dense_samples`` (:func:`adaptive_pays`), else the grid.
 
     Returns (vertices, faces, achieved maximum error in mm, "grid" or "adaptive").
     """
-    if max_error_mm is None or min(heights.shape) < 3:
-        return grid_vertices(heights, pitch), grid_faces(*heights.shape), 0.0, "grid"
-    adaptive, grid = predicted_seconds(heights, max_error_mm, dense_samples)
-    if adaptive > grid:
+    if max_error_mm is None or min(heights.shape) < 3 or not adaptive_pays(heights, max_error_mm, dense_samples):
         return grid_vertices(heights, pitch), grid_faces(*heights.shape), 0.0, "grid"
     return (*adaptive_surface(heights, pitch, max_error_mm), "adaptive")
 
@@ -166,7 +200,8 @@ def closed_surface(
 ) -> tuple[np.ndarray, np.ndarray, float, str]:
     """:func:`surface` closed into a solid standing on z=0 (:func:`close_surface`)."""
     vertices, faces, error, kind = surface(heights, pitch, max_error_mm, dense_samples)
-    edges = grid_boundary_edges(*heights.shape) if kind == "grid" else None
+    rows, columns = heights.shape
+    edges = grid_boundary_edges(rows, columns) if kind == "grid" else rectangle_outline(vertices, pitch, rows, columns)
     return (*close_surface(vertices, faces, edges), error, kind)
 
 

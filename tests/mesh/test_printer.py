@@ -12,7 +12,7 @@ from PIL import Image
 
 import orfeas_nb
 from orfeas_nb.errors import InvalidInput
-from orfeas_nb.mesh.heightfield import predicted_seconds
+from orfeas_nb.mesh.heightfield import adaptive_pays, predicted_seconds
 from orfeas_nb.mesh.printer import PRINTERS, printer_from
 from orfeas_nb.mesh.quality import level
 
@@ -175,18 +175,29 @@ def test_quality_means_how_much_of_what_the_printer_can_do():
     assert level(10, 100.0, printer=exact).max_error_mm == pytest.approx(0.01)
 
 
-def test_the_triangulation_is_chosen_so_it_is_never_predicted_slower_than_the_dense_grid():
+def test_the_triangulation_is_chosen_by_predicted_cost_and_size():
     noise = np.random.default_rng(1).random((300, 300)) * 5
     smooth = np.add.outer(np.linspace(0, 5, 300), np.linspace(0, 5, 300))
     adaptive, grid = predicted_seconds(noise, 0.05)
-    assert adaptive > grid  # grain: the grid is cheaper, and it is what a default run builds
+    assert adaptive > grid and not adaptive_pays(noise, 0.05)  # grain: the grid is cheaper
     model = orfeas_nb.image_to_3d(Image.fromarray((noise * 51).astype(np.uint8)), quality=10, size_mm=30.0, printer="exact")
     assert model.manifest["triangulation"] == "grid"
     adaptive, grid = predicted_seconds(smooth, 0.05)
-    assert adaptive < grid
-    # the same grain made for an FDM printer: a quarter of the samples, adaptive beats the dense grid
-    adaptive, grid = predicted_seconds(noise[::4, ::4], 0.05, dense_samples=noise.size)
-    assert adaptive < grid
+    assert adaptive < grid and adaptive_pays(smooth, 0.05)
+    # the same grain made for an FDM printer: a sixteenth of the samples, adaptive beats the dense grid
+    assert adaptive_pays(noise[::4, ::4], 0.05, dense_samples=noise.size)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(3, 40), columns=st.integers(3, 40), seed=st.integers(0, 2**32 - 1),
+       bound=st.sampled_from([0.01, 0.1, 1.0]))
+def test_the_outline_from_the_rectangle_is_the_outline_of_the_faces(rows, columns, seed, bound):
+    from orfeas_nb.mesh.heightfield import adaptive_surface, boundary_edges, grid_faces, grid_vertices, rectangle_outline
+
+    heights = 1 + np.random.default_rng(seed).random((rows, columns)) * np.random.default_rng(seed).choice([0.0, 0.1, 3.0])
+    for vertices, faces in (adaptive_surface(heights, 0.7, bound)[:2], (grid_vertices(heights, 0.7), grid_faces(rows, columns))):
+        found = sorted(map(tuple, boundary_edges(faces).tolist()))
+        assert sorted(map(tuple, rectangle_outline(vertices, 0.7, rows, columns).tolist())) == found
 
 
 def test_a_printer_is_much_smaller_than_exact_on_a_real_photo():
