@@ -104,9 +104,7 @@ def printed_grid(
 
 def gap_to_picture(kept: np.ndarray, dense: np.ndarray) -> float:
     """Largest gap between the kept grid, interpolated to the dense grid's samples, and the dense grid
-    (both relative heights; the same array gives 0)."""
-    if kept is dense:
-        return 0.0
+    (both relative heights)."""
     field = Image.fromarray(np.asarray(kept, dtype=np.float32), "F")
     if kept.shape != dense.shape:
         field = field.resize(dense.shape[::-1], Image.Resampling.BILINEAR)
