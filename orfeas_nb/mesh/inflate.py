@@ -40,7 +40,9 @@ def _triangulate(part: Polygon, edge_mm: float) -> tuple[np.ndarray, np.ndarray,
         points.append(ring)
         segments.append(start + np.column_stack([np.arange(n), (np.arange(n) + 1) % n]))
         start += n
-    spec = {"vertices": np.concatenate(points), "segments": np.concatenate(segments)}
+    # rings may touch at a vertex (a hole at the rim): Triangle needs each point once
+    unique, index = np.unique(np.concatenate(points), axis=0, return_inverse=True)
+    spec = {"vertices": unique, "segments": index.reshape(-1)[np.concatenate(segments)]}
     if part.interiors:
         spec["holes"] = np.array([Polygon(r).representative_point().coords[0] for r in part.interiors])
     max_area = edge_mm**2 * np.sqrt(3) / 4

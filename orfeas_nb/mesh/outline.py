@@ -108,6 +108,18 @@ def polygons(mask: np.ndarray) -> MultiPolygon:
     return MultiPolygon([p for p in parts if not p.is_empty])
 
 
+def without_specks(shape: MultiPolygon, speck: float) -> MultiPolygon:
+    """``shape`` without parts or holes smaller than ``speck`` (pixels²): the slivers that tracing a
+    coverage half way can leave where the averaging grazed an edge."""
+    if speck <= 0:
+        return shape
+    parts = [Polygon(p.exterior, [h for h in p.interiors if Polygon(h).area >= speck]) for p in shape.geoms if p.area >= speck]
+    if not parts:
+        raise InvalidInput("found no foreground larger than speck_percent at this quality and printer; "
+                           "try a higher quality, a smaller speck_percent or printer=exact")
+    return MultiPolygon(parts)
+
+
 def outline_mm(
     image: Image.Image, *, size_mm: float, resolution: int, options: dict, tolerance_mm: float
 ) -> tuple[MultiPolygon, np.ndarray, float]:
@@ -126,7 +138,7 @@ def outline_mm(
     if not mask.any():
         raise InvalidInput("the subject is thinner than one sample at this quality and printer; "
                            "try a higher quality, a larger size_mm or printer=exact")
-    shape = polygons(coverage)
+    shape = without_specks(polygons(coverage), coverage.size * options["speck_percent"] / 100.0)
     minx, miny, maxx, maxy = shape.bounds
     scale = size_mm / max(maxx - minx, maxy - miny)
     if tolerance_mm > 0:
