@@ -40,9 +40,9 @@ class Model3D:
     def report(self) -> Report:
         """Printability: watertight, manifold, volume, bounds, triangles, thinnest wall, warnings, and
         the printer the model was made for with the detail it kept."""
-        nozzle = (self.manifest.get("printer") or {}).get("nozzle_mm")
+        nozzle = (self.manifest.get("printer") or {}).get("nozzle_mm") or 0.4  # thin walls: two of the printer's widths
         return report(self.mesh, min_wall_mm=self.manifest.get("min_wall_mm"), printer=summary_line(self.manifest),
-                      nozzle_mm=nozzle if nozzle and nozzle >= 0.2 else 0.4)
+                      nozzle_mm=nozzle)
 
     def repair(self) -> Model3D:
         """A repaired copy (merged seams, holes filled, winding fixed, overlaps united); the manifest

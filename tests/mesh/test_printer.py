@@ -255,3 +255,11 @@ def test_the_studio_has_a_printer_control():
         assert studio.parameters.values()["options"]["printer"] == "exact"
     finally:
         studio.close()
+
+
+def test_thin_walls_are_judged_by_the_printers_own_width():
+    grey = Image.new("L", (60, 40), 200)
+    warnings = {printer: orfeas_nb.image_to_3d(grey, method="lithophane", quality=3, size_mm=30.0, min_mm=0.3,
+                                               printer=printer).report().warnings for printer in ("fdm", "resin")}
+    assert warnings["fdm"] == ("thinnest wall 0.30 mm is under two 0.4 mm nozzle widths",)
+    assert warnings["resin"] == ()
