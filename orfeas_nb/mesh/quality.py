@@ -2,19 +2,19 @@
 
 Each step names a height-field resolution and an error bound. With ``printer="exact"`` they apply as
 they stand (samples on the long side, error as a % of the size). With a printer the samples are
-capped at one per feature (nozzle or pixel) across the model, and the error bound is half a layer
-from quality 7 up, as many times coarser below as the table's error grows. For a 100 mm model:
+capped at one per feature (nozzle or pixel) across the model, and the error bound is half a layer at
+every quality (lower qualities differ by their samples). For a 100 mm model:
 
 ========  ==================  ===========================  =========================  =========================
 quality   table: samples,     ``exact``: samples,          ``fdm`` (0.4 mm nozzle,    ``resin`` (0.05 mm,
           max error % size    pitch, error                 0.1 mm layers)             0.025 mm layers)
 ========  ==================  ===========================  =========================  =========================
-1         64, 0.40 %          64, 1.59 mm, 0.40 mm         64, 1.59 mm, 0.40 mm       64, 1.59 mm, 0.10 mm
-2         96, 0.30 %          96, 1.05 mm, 0.30 mm         96, 1.05 mm, 0.30 mm       96, 1.05 mm, 0.075 mm
-3         128, 0.20 %         128, 0.79 mm, 0.20 mm        128, 0.79 mm, 0.20 mm      128, 0.79 mm, 0.05 mm
-4         192, 0.15 %         192, 0.52 mm, 0.15 mm        192, 0.52 mm, 0.15 mm      192, 0.52 mm, 0.0375 mm
-5         256, 0.10 %         256, 0.39 mm, 0.10 mm        251, 0.40 mm, 0.10 mm      256, 0.39 mm, 0.025 mm
-6         320, 0.075 %        320, 0.31 mm, 0.075 mm       251, 0.40 mm, 0.075 mm     320, 0.31 mm, 0.019 mm
+1         64, 0.40 %          64, 1.59 mm, 0.40 mm         64, 1.59 mm, 0.05 mm       64, 1.59 mm, 0.0125 mm
+2         96, 0.30 %          96, 1.05 mm, 0.30 mm         96, 1.05 mm, 0.05 mm       96, 1.05 mm, 0.0125 mm
+3         128, 0.20 %         128, 0.79 mm, 0.20 mm        128, 0.79 mm, 0.05 mm      128, 0.79 mm, 0.0125 mm
+4         192, 0.15 %         192, 0.52 mm, 0.15 mm        192, 0.52 mm, 0.05 mm      192, 0.52 mm, 0.0125 mm
+5         256, 0.10 %         256, 0.39 mm, 0.10 mm        251, 0.40 mm, 0.05 mm      256, 0.39 mm, 0.0125 mm
+6         320, 0.075 %        320, 0.31 mm, 0.075 mm       251, 0.40 mm, 0.05 mm      320, 0.31 mm, 0.0125 mm
 7         400, 0.05 %         400, 0.25 mm, 0.05 mm        251, 0.40 mm, 0.05 mm      400, 0.25 mm, 0.0125 mm
 8         512, 0.035 %        512, 0.20 mm, 0.035 mm       251, 0.40 mm, 0.05 mm      512, 0.20 mm, 0.0125 mm
 9         768, 0.02 %         768, 0.13 mm, 0.02 mm        251, 0.40 mm, 0.05 mm      768, 0.13 mm, 0.0125 mm
@@ -65,10 +65,6 @@ STEPS: tuple[QualityStep, ...] = tuple(
 )
 
 
-#: From this quality up a printer's model keeps all the printer can do: vertical error half a layer.
-PRINTER_QUALITY = 7
-
-
 @dataclass(frozen=True)
 class QualityLevel:
     """What one quality step means for a model whose longest side is ``size_mm``."""
@@ -82,11 +78,8 @@ class QualityLevel:
 
     @property
     def outline_tolerance_mm(self) -> float:
-        """How far a simplified outline may stray: the quality's error, or for a printer half its feature
-        (as many times more as the error bound is above half a layer)."""
-        if self.printer.exact:
-            return self.max_error_mm
-        return self.printer.outline_tolerance_mm * self.max_error_mm / self.printer.max_error_mm
+        """How far a simplified outline may stray: the quality's error, or for a printer half its feature."""
+        return self.max_error_mm if self.printer.exact else self.printer.outline_tolerance_mm
 
 
 def level(quality: int, size_mm: float, image_long_side: int | None = None, printer: Printer = EXACT) -> QualityLevel:
@@ -94,7 +87,7 @@ def level(quality: int, size_mm: float, image_long_side: int | None = None, prin
     (default ``exact``: the table as it stands).
 
     A printer caps the resolution at one sample per feature across ``size_mm``; its error bound is half
-    a layer from :data:`PRINTER_QUALITY` up, and as many times that below as the table's error grows.
+    a layer at every quality.
 
     >>> level(5, 100.0).resolution, level(5, 100.0).max_error_mm
     (256, 0.1)
@@ -111,5 +104,4 @@ def level(quality: int, size_mm: float, image_long_side: int | None = None, prin
     if printer.exact:
         return QualityLevel(quality, dense, size_mm * step.max_error_percent / 100.0, printer, dense)
     per_feature = int(size_mm / printer.feature_mm + 1e-9) + 1
-    coarser = max(1.0, step.max_error_percent / STEPS[PRINTER_QUALITY - 1].max_error_percent)
-    return QualityLevel(quality, max(min(dense, per_feature), 2), printer.max_error_mm * coarser, printer, dense)
+    return QualityLevel(quality, max(min(dense, per_feature), 2), printer.max_error_mm, printer, dense)
