@@ -166,12 +166,12 @@ def test_quality_means_how_much_of_what_the_printer_can_do():
     fdm, resin, exact = PRINTERS["fdm"], PRINTERS["resin"], PRINTERS["exact"]
     assert [level(q, 100.0, printer=fdm).resolution for q in (1, 4, 6, 7, 10)] == [64, 192, 251, 251, 251]
     assert [level(q, 100.0, printer=resin).resolution for q in (1, 7, 10)] == [64, 400, 1024]
-    # half a layer from the default quality up, at any size; lower qualities ask for less
+    # half a layer at every quality and any size; lower qualities differ only by their samples
     for size in (10.0, 100.0, 300.0):
-        assert {level(q, size, printer=fdm).max_error_mm for q in range(7, 11)} == {0.05}
-        assert {level(q, size, printer=resin).max_error_mm for q in range(7, 11)} == {0.0125}
-    assert [level(q, 100.0, printer=fdm).max_error_mm for q in (1, 4, 6)] == pytest.approx([0.4, 0.15, 0.075])
-    assert level(1, 100.0, printer=resin).max_error_mm == pytest.approx(0.1)
+        assert {level(q, size, printer=fdm).max_error_mm for q in range(1, 11)} == {0.05}
+        assert {level(q, size, printer=resin).max_error_mm for q in range(1, 11)} == {0.0125}
+        assert {level(q, size, printer=fdm).outline_tolerance_mm for q in range(1, 11)} == {0.2}
+        assert {level(q, size, printer=resin).outline_tolerance_mm for q in range(1, 11)} == {0.025}
     assert level(10, 100.0, printer=exact).max_error_mm == pytest.approx(0.01)
 
 
