@@ -86,11 +86,13 @@ OPTIONS = (
     Option("printer", "fdm", "the printer the model is made for: fdm (0.4 mm nozzle, 0.1 mm layers), resin "
            "(0.05 mm pixels, 0.025 mm layers) or exact (keep every sample); detail it cannot print is dropped",
            choices=tuple(PRINTERS), label="Printer"),
-    Option("nozzle_mm", 0.0, "the printer's smallest feature (nozzle or pixel width), in mm (0 = the printer's own)",
-           low=0.0, high=5.0, unit="mm", label="Nozzle"),
-    Option("layer_mm", 0.0, "the printer's layer height, in mm (0 = the printer's own)", low=0.0, high=2.0, unit="mm",
-           label="Layer"),
+    Option("nozzle_mm", 0.0, "the printer's smallest feature (nozzle or pixel width), in mm (0 = the printer's own; "
+           "else at least 0.01)", low=0.0, high=5.0, unit="mm", label="Nozzle"),
+    Option("layer_mm", 0.0, "the printer's layer height, in mm (0 = the printer's own; else at least 0.005)", low=0.0,
+           high=2.0, unit="mm", label="Layer"),
 )
+#: the finest nozzle (or pixel) and layer a printer may be given: finer would ask for more samples than any picture has
+_FINEST = {"nozzle_mm": 0.01, "layer_mm": 0.005}
 
 
 def printer_from(options: dict[str, Any]) -> Printer:
@@ -102,6 +104,9 @@ def printer_from(options: dict[str, Any]) -> Printer:
     if printer.exact:
         raise InvalidInput("printer=exact keeps every sample and takes no nozzle_mm or layer_mm; "
                            "use printer=fdm or printer=resin with them")
+    for name, value in (("nozzle_mm", nozzle), ("layer_mm", layer)):
+        if value and value < _FINEST[name]:
+            raise InvalidInput(f"{name} must be 0 (the printer's own) or at least {_FINEST[name]:g} mm, got {value:g}")
     return replace(printer, nozzle_mm=nozzle or printer.nozzle_mm, layer_mm=layer or printer.layer_mm)
 
 

@@ -126,7 +126,7 @@ def test_silhouettes_are_printable_for_every_printer(picture, printer, size, qua
     assert model.manifest["error_vs_picture_mm"] >= 0.0
     bound = level(quality, size, printer=printer_from(printer)).outline_tolerance_mm
     assert model.manifest["achieved_max_error_mm"] == pytest.approx(bound, abs=1e-6)
-    if printer["printer"] != "exact" and quality >= 7:  # half a nozzle: all the printer can draw
+    if printer["printer"] != "exact":  # half a nozzle at every quality: all the printer can draw
         assert bound == pytest.approx(printer.get("nozzle_mm", PRINTERS[printer["printer"]].nozzle_mm) / 2)
 
 
@@ -156,6 +156,8 @@ def test_explicit_nozzle_and_layer_override_the_printer():
     ({"printer": "exact", "nozzle_mm": 0.4}, "printer=exact keeps every sample"),
     ({"printer": "sla"}, "fdm, resin, exact"),
     ({"nozzle_mm": -1.0}, "nozzle_mm"),
+    ({"nozzle_mm": 1e-308}, "nozzle_mm must be 0 .the printer's own. or at least 0.01 mm"),  # found by the fuzzer
+    ({"layer_mm": 0.001}, "layer_mm must be 0 .the printer's own. or at least 0.005 mm"),
 ])
 def test_bad_printer_settings_say_what_to_do(options, message):
     with pytest.raises(InvalidInput, match=message):
