@@ -31,9 +31,9 @@ def test_a_prompt_defaults_to_shap_e_and_keeps_run_values():
     ({"job_id": "a", "format": "dwg"}, UnsupportedFormat, "dwg"),
     ({"job_id": "a", "quality": 0}, InvalidInput, "quality"),
     ({"job_id": "a", "quality": 2.5}, InvalidInput, "whole number"),
-    ({"job_id": "a", "quality": True}, InvalidInput, "whole number"),
+    ({"job_id": "a", "quality": True}, InvalidInput, "quality must be a number"),
     ({"job_id": "a", "size_mm": float("nan")}, InvalidInput, "size_mm"),
-    ({"job_id": "a", "seed": 1}, InvalidInput, "learned methods only"),
+    ({"job_id": "a", "seed": 1}, InvalidInput, "learned methods"),
     ({"job_id": "a", "style": "cartoon"}, InvalidInput, "prompts only"),
     ({"job_id": 7}, InvalidInput, "job id string"),
     ({"prompt": "x", "art_style": "cartoon", "style": "realistic"}, InvalidInput, "not both"),
@@ -42,6 +42,15 @@ def test_a_prompt_defaults_to_shap_e_and_keeps_run_values():
 def test_bad_generate_values(body, error, words):
     with pytest.raises(error, match=words):
         generate_3d_params(body)
+
+
+def test_prompt_runs_take_the_text_to_image_models():
+    _, params = generate_3d_params({"prompt": "owl", "method": "depth", "image_model": "sd", "depth_model": "da"})
+    assert (params["image_model"], params["depth_model"]) == ("sd", "da")
+    with pytest.raises(InvalidInput, match="prompts only"):
+        generate_3d_params({"job_id": "a", "method": "depth", "image_model": "sd"})
+    with pytest.raises(InvalidInput, match="does not apply"):
+        generate_3d_params({"job_id": "a", "method": "depth", "seed": 3})
 
 
 def test_text_to_image_values():
