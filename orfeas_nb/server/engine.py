@@ -157,6 +157,8 @@ class Engine:
     # -- jobs -------------------------------------------------------------------------------------
     def submit(self, job_id: str, kind: str, params: dict[str, Any], image_path: Path | None = None) -> None:
         """Send a queued job to Dask (from a background thread: this returns at once)."""
+        if self._client is None:
+            self.state = "starting"  # health says "online" from now until the workers are up
         self._pool.submit(self._submit, job_id, kind, params, image_path)
 
     def _submit(self, job_id: str, kind: str, params: dict[str, Any], image_path: Path | None) -> None:
