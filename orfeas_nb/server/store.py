@@ -46,6 +46,24 @@ CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
 """
 
 
+def _alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie counts as dead when psutil can tell)."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with the server extra
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True
+        return True
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def new_id() -> str:
     """A random job id (uuid4)."""
     return str(uuid.uuid4())
@@ -146,12 +164,10 @@ class JobStore:
 
         Jobs of another live server sharing the folder (its process still runs) are left alone.
         """
-        from ..monitoring.multiprocess import pid_alive
-
         with self._lock:
             owners = [row[0] for row in self._db.execute(
                 "SELECT DISTINCT owner FROM jobs WHERE status IN (?, ?)", (QUEUED, RUNNING))]
-            gone = [owner for owner in owners if owner == os.getpid() or owner <= 0 or not pid_alive(owner)]
+            gone = [owner for owner in owners if owner == os.getpid() or owner <= 0 or not _alive(owner)]
             return sum(self._db.execute(
                 "UPDATE jobs SET status = ?, message = ?, error_type = 'OrfeasError', error_message = ?, finished = ? "
                 "WHERE status IN (?, ?) AND owner = ?",
