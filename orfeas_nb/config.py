@@ -75,6 +75,15 @@ SETTINGS: dict[str, Setting] = {
                 "seconds one `orfeas batch` run may take; then its kernel is killed and the run fails", 0.1, 604_800.0),
         Setting("ORFEAS_SCHEDULER_TIMEOUT_S", 15.0, float, "seconds `orfeas batch --scheduler` waits for it and a worker",
                 0.1, 86_400.0),
+        Setting("ORFEAS_JOBS_DIR", "", str, "HTTP API job records and files; empty: orfeas/jobs in Jupyter's data dir"),
+        Setting("ORFEAS_SCHEDULER", "", str, "Dask scheduler address the HTTP API sends jobs to; empty: a local cluster"),
+        Setting("ORFEAS_SERVER_WORKERS", 1, int, "worker processes of the HTTP API's local cluster (with CUDA: one per GPU)",
+                1, 1024),
+        Setting("ORFEAS_MAX_QUEUED_JOBS", 16, int, "most HTTP API jobs waiting before new ones get 429 Too Many Requests",
+                1, 1_000_000),
+        Setting("ORFEAS_RATE_LIMIT", 600, int, "most HTTP API requests a minute from one client before 429 (bursts of 1/6)",
+                1, 1_000_000_000),
+        Setting("ORFEAS_JOBS_KEEP_DAYS", 7.0, float, "days the HTTP API keeps finished jobs and their files", 0.001, 36_500.0),
     )
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
