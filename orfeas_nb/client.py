@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - the client is an optional extra
 from . import errors
 from .errors import InvalidInput, JobCancelled, OrfeasError, OutOfResources
 
-TOKEN_ENV = "ORFEAS_TOKEN"  # noqa: S105  # nosec B105 - the name of a variable, not a secret
+TOKEN_ENV = "ORFEAS_TOKEN"  # noqa: S105 # nosec B105
 FINISHED = ("done", "failed", "cancelled")
 # the server's job-file keys that a local Model3D's manifest (or a local image's record) does not have
 _FILE_KEYS = ("file", "format")
