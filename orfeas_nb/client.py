@@ -142,18 +142,19 @@ class Client:
     """The orfeas HTTP API of one Jupyter server, with the api's functions as methods.
 
     ``url`` is the server's URL as Jupyter prints it (its base_url included; a ``?token=`` in it is used);
-    ``token`` defaults to that or ``ORFEAS_TOKEN``. ``retries`` bounds the retries of a 429 answer.
+    ``token`` defaults to that or ``ORFEAS_TOKEN``. ``retries`` bounds the retries of a 429 answer;
+    ``transport`` is an httpx transport (custom TLS or proxies; tests use ``httpx.MockTransport``).
     """
 
     def __init__(self, url: str, token: str | None = None, *, timeout: float = 60.0, retries: int = 5,
-                 poll_interval: float = 0.25):
+                 poll_interval: float = 0.25, transport: httpx.BaseTransport | None = None):
         self.url, token = _split_url(url, token)
         self.api = self.url + "orfeas/"
         self.retries = retries
         self.poll_interval = poll_interval
         self._token_given = token is not None
         headers = {"Authorization": f"token {token}"} if token else {}
-        self._http = httpx.Client(headers=headers, timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(headers=headers, timeout=timeout, follow_redirects=False, transport=transport)
 
     def __repr__(self) -> str:
         return f"<orfeas_nb.Client {self.api}>"
