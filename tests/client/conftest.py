@@ -24,7 +24,7 @@ class Served:
         self.folder = folder
         self.log_path = folder / "serve.log"
         environment = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime"), "JUPYTER_DATA_DIR": str(folder / "data"),
-                       "ORFEAS_JOBS_DIR": str(folder / "jobs"), **(env or {})}
+                       "ORFEAS_JOBS_DIR": str(folder / "jobs"), "HF_HUB_OFFLINE": "1", **(env or {})}
         environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
         environment.pop("ORFEAS_TOKEN", None)
         with self.log_path.open("w") as log:
@@ -77,3 +77,11 @@ def served(tmp_path_factory):
     server = Served(tmp_path_factory.mktemp("served"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_sd(tmp_path_factory):
+    """A tiny Stable Diffusion folder (64×64 images), the servers' default text→image model in these tests."""
+    from tests.tiny_models import build_tiny_sd
+
+    return build_tiny_sd(tmp_path_factory.mktemp("tiny") / "sd")
