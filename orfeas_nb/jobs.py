@@ -23,15 +23,16 @@ import collections
 import itertools
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from . import config
 from .errors import JobCancelled, OutOfResources
+from .jobstate import CANCELLED, DONE, FAILED, FINISHED, QUEUED, RUNNING, error_dict, job_dict
 
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
-FINISHED = (DONE, FAILED, CANCELLED)
+__all__ = ["CANCELLED", "DONE", "FAILED", "FINISHED", "QUEUED", "RUNNING", "Job", "JobQueue", "counts"]
 
 Listener = Callable[["Job"], None]
 _ids = itertools.count(1)
@@ -56,6 +57,7 @@ class Job:
         self.result: Any = None
         self.error: BaseException | None = None
         self.cancel_event = threading.Event()
+        self.created, self.started, self.ended = time.time(), None, None
         self._work = work
         self._finished = threading.Event()
         self._listeners: list[Listener] = []
@@ -67,6 +69,12 @@ class Job:
     def finished(self) -> bool:
         """True once the job is done, failed or cancelled."""
         return self.status in FINISHED
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job as plain data, in the same shape as the HTTP API's jobs (:func:`orfeas_nb.jobstate.job_dict`)."""
+        return job_dict(self.id, self.name, self.status, progress=self.progress, message=self.message,
+                        error=error_dict(self.error), created=self.created, started=self.started,
+                        finished=self.ended)
 
     def on_change(self, listener: Listener) -> None:
         """Call ``listener(job)`` after every status or progress change (on the worker thread)."""
@@ -98,7 +106,7 @@ class Job:
         if self.cancel_event.is_set():
             self._finish(CANCELLED, error=JobCancelled(f"{self.name} was cancelled before it started"))
             return
-        self.status, self.message = RUNNING, "running"
+        self.status, self.message, self.started = RUNNING, "running", time.time()
         self._notify()
         try:
             result = self._work(self)
@@ -112,7 +120,7 @@ class Job:
             self._finish(DONE)
 
     def _finish(self, status: str, error: BaseException | None = None) -> None:
-        self.status, self.error = status, error
+        self.status, self.error, self.ended = status, error, time.time()
         self.message = {DONE: "done", CANCELLED: "cancelled"}.get(status) or f"failed: {error}"
         self._notify()
         self._finished.set()

@@ -23,8 +23,10 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 STATUSES = ("success", "failed", "cancelled")
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
 STAGE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 TRIANGLE_BUCKETS = (1_000, 5_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_000_000, 5_000_000)
 _ATTRIBUTE = "_orfeas_nb_metrics"
+_REQUESTS_ATTRIBUTE = "_orfeas_nb_request_metrics"
 _lock = threading.Lock()
 
 
@@ -81,4 +83,43 @@ def metrics(registry: CollectorRegistry | None = None) -> Metrics:
         if found is None:
             found = _create(registry)
             setattr(registry, _ATTRIBUTE, found)
+    return found
+
+
+@dataclass(frozen=True)
+class RequestMetrics:
+    """What the HTTP API records about each ``/orfeas/`` request (see :mod:`orfeas_nb.server`)."""
+
+    requests: Counter
+    duration: Histogram
+
+    def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
+        """Count one answered request; ``endpoint`` is the route template, e.g. ``jobs/{id}``."""
+        self.requests.labels(method, endpoint, str(status)).inc()
+        self.duration.labels(method, endpoint).observe(seconds)
+
+
+def request_metrics(registry: CollectorRegistry | None = None) -> RequestMetrics:
+    """The HTTP API's request metrics of ``registry`` (default: the global one), created on first use.
+
+    >>> registry = CollectorRegistry()
+    >>> request_metrics(registry).observe("GET", "jobs/{id}", 200, 0.01)
+    >>> registry.get_sample_value("orfeas_requests_total", {"method": "GET", "endpoint": "jobs/{id}", "status": "200"})
+    1.0
+    """
+    registry = REGISTRY if registry is None else registry
+    with _lock:
+        found = getattr(registry, _REQUESTS_ATTRIBUTE, None)
+        if found is None:
+            found = RequestMetrics(
+                requests=Counter(
+                    "orfeas_requests", "HTTP API requests answered, by method, route template and status code.",
+                    ["method", "endpoint", "status"], registry=registry,
+                ),
+                duration=Histogram(
+                    "orfeas_request_duration_seconds", "Seconds to answer each HTTP API request, by method and route template.",
+                    ["method", "endpoint"], buckets=REQUEST_BUCKETS, registry=registry,
+                ),
+            )
+            setattr(registry, _REQUESTS_ATTRIBUTE, found)
     return found
