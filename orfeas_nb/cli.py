@@ -60,14 +60,17 @@ def _server_options(command):
 
 def _generator():
     """Where the current command generates: this process (:mod:`orfeas_nb.api`), or a client of --server."""
-    server, token = click.get_current_context().meta.get("orfeas_server", (None, None))
+    ctx = click.get_current_context()
+    server, token = ctx.meta.get("orfeas_server", (None, None))
     if server is None:
         from . import api
 
         return api
     from .client import connect
 
-    return connect(server, token)
+    client = connect(server, token)
+    ctx.call_on_close(client.close)
+    return client
 
 
 @click.group(cls=OrfeasGroup, context_settings={"help_option_names": ["-h", "--help"]})

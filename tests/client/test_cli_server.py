@@ -67,7 +67,8 @@ def test_text_to_image_on_the_server(served, tmp_path):
                         "--server", served.token_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"wrote {out} (64×64, seed 5)"
-    assert json.loads(Image.open(out).info["orfeas"])["seed"] == 5
+    with Image.open(out) as image:
+        assert json.loads(image.info["orfeas"])["seed"] == 5
     assert json.loads((tmp_path / "owl.manifest.json").read_text())["seed"] == 5
 
 
