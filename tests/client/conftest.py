@@ -19,7 +19,7 @@ URL_LINE = re.compile(r"(http://127\.0\.0\.1:\d+/)\?token=([0-9a-f]+)")
 class Served:
     """``python -m orfeas_nb serve --port 0`` and the URL with its token that it printed."""
 
-    def __init__(self, folder: Path, env: dict[str, str] | None = None, timeout: float = 120):
+    def __init__(self, folder: Path, env: dict[str, str] | None = None, timeout: float = 120, args: tuple[str, ...] = ()):
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.log_path = folder / "serve.log"
@@ -30,7 +30,7 @@ class Served:
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "orfeas_nb", "serve", "--ip", "127.0.0.1", "--port", "0", "--allow-root",
-                 f"--ServerApp.root_dir={folder}"],
+                 f"--ServerApp.root_dir={folder}", *args],
                 env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=folder,
             )
         self.url, self.token = self._printed_url(timeout)
