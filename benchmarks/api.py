@@ -3,7 +3,8 @@
 1. the client against in-process: a quality-7 relief of a real photograph (scikit-image's astronaut,
    enlarged to side × side) through ``orfeas_nb.connect`` (upload, generate-3d, poll, download the STL
    to a file) against ``image_to_3d`` + ``export`` in this process: time ratio, median of the runs,
-   alternated, after one warm-up of each (the server's Dask workers start on its first job).
+   alternated, after one warm-up of each (the server's Dask workers start on its first job), and where
+   the client's seconds went (upload, queued, running on the worker, noticing the end, downloads).
    Target: ≤ 1.3×.
 2. ``GET health`` latency while both of the server's 2 workers are busy with quality-10 reliefs (4 jobs:
    2 running, 2 waiting): p99 over the answers (one keep-alive connection without a token, as a load
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import os
 import re
 import secrets
@@ -84,15 +86,29 @@ def in_process(image: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def through_client(client: orfeas_nb.Client, image: Path, out: Path) -> float:
-    """Upload, generate-3d, poll, download the STL and its manifest to files (what `--server` users get)."""
+def through_client(client: orfeas_nb.Client, image: Path, out: Path) -> tuple[float, dict[str, float]]:
+    """Upload, generate-3d, poll, download the STL and its manifest to files (what `--server` users get).
+
+    Returns the seconds and where they went: upload, waiting in the queue, running on the worker (model,
+    STL, report and preview, files written by the server), noticing the end by polling, and downloads.
+    """
     start = time.perf_counter()
     upload = client.upload(image)
+    uploaded = time.perf_counter()
     status = client.run("generate-3d", {"job_id": upload["job_id"], "method": "relief", "quality": 7,
                                         "size_mm": 100, "format": "stl"}, progress=False)
+    seen_done, seen_wall = time.perf_counter(), time.time()
     out.write_bytes(client.fetch(status["model_url"]))
     out.with_name(f"{out.stem}.manifest.json").write_bytes(client.fetch(status["manifest_url"]))
-    return time.perf_counter() - start
+    end = time.perf_counter()
+    created, started, finished = (_epoch(status[key]) for key in ("created", "started", "finished"))
+    stages = {"upload": uploaded - start, "queued": started - created, "running": finished - started,
+              "poll": seen_wall - finished, "download": end - seen_done}
+    return end - start, stages
+
+
+def _epoch(stamp: str | float) -> float:
+    return float(stamp) if isinstance(stamp, (int, float)) else datetime.datetime.fromisoformat(stamp).timestamp()
 
 
 def health_while_busy(client: orfeas_nb.Client, image: Path, samples: int) -> tuple[list[float], int]:
@@ -147,17 +163,20 @@ def main(argv: list[str] | None = None) -> None:
         with served(folder, workers=2) as url, orfeas_nb.connect(url) as client:
             through_client(client, image, folder / "warm-client.stl")  # starts the cluster, loads the workers
             in_process(image, folder / "warm-local.stl")
-            local, remote = [], []
+            local, remote, stages = [], [], []
             for run in range(args.runs):
                 local.append(in_process(image, folder / f"local-{run}.stl"))
-                remote.append(through_client(client, image, folder / f"client-{run}.stl"))
+                seconds, where = through_client(client, image, folder / f"client-{run}.stl")
+                remote.append(seconds)
+                stages.append(where)
             same = (folder / "local-0.stl").stat().st_size == (folder / "client-0.stl").stat().st_size
             seconds, running = health_while_busy(client, image, args.health)
     local_s, remote_s = statistics.median(local), statistics.median(remote)
+    where = ", ".join(f"{name} {statistics.median(run[name] for run in stages):.2f}" for name in stages[0])
     p99_ms, p50_ms = percentile(seconds, 99) * 1000, statistics.median(seconds) * 1000
     rows = [
         (f"client vs in-process, quality-7 relief of a {args.side}² photo", f"{remote_s / local_s:.2f}×",
-         f"{remote_s:.3f} s vs {local_s:.3f} s (median of {args.runs}); same STL size: {'yes' if same else 'NO'}",
+         f"{remote_s:.3f} s vs {local_s:.3f} s (median of {args.runs}: {where}); same STL size: {'yes' if same else 'NO'}",
          "≤ 1.3×"),
         ("GET health p99 while 2 workers are busy", f"{p99_ms:.1f} ms",
          f"p50 {p50_ms:.1f} ms, max {max(seconds) * 1000:.1f} ms over {len(seconds)}; {running} of 2 workers busy at the end",
