@@ -50,11 +50,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("ORFEAS_BATCH_PRELOAD", "orfeas_nb.api,orfeas_nb.mesh.render,IPython.display", str,
                 "modules a local batch's warm kernels import once (comma-separated); none: every kernel starts afresh"),
         Setting("ORFEAS_SCHEDULER_TIMEOUT_S", 15.0, float, "seconds `orfeas batch --scheduler` waits for it and a worker"),
-        Setting("ORFEAS_JOBS_DIR", "", str, "folder of the HTTP API's job records and files; empty: orfeas/jobs in Jupyter's data dir"),
+        Setting("ORFEAS_JOBS_DIR", "", str, "HTTP API job records and files; empty: orfeas/jobs in Jupyter's data dir"),
         Setting("ORFEAS_SCHEDULER", "", str, "Dask scheduler address the HTTP API sends jobs to; empty: a local cluster"),
         Setting("ORFEAS_SERVER_WORKERS", 1, int, "worker processes of the HTTP API's local cluster (with CUDA: one per GPU)"),
         Setting("ORFEAS_MAX_QUEUED_JOBS", 16, int, "most HTTP API jobs waiting before new ones get 429 Too Many Requests"),
-        Setting("ORFEAS_RATE_LIMIT", 600, int, "most HTTP API requests per minute from one client before 429 (bursts of a sixth)"),
+        Setting("ORFEAS_RATE_LIMIT", 600, int, "most HTTP API requests a minute from one client before 429 (bursts of 1/6)"),
         Setting("ORFEAS_JOBS_KEEP_DAYS", 7.0, float, "days the HTTP API keeps finished jobs and their files"),
     )
 }

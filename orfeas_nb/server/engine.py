@@ -146,12 +146,13 @@ class Engine:
 
     def describe(self) -> dict[str, Any]:
         """What health-detailed shows: state, workers, running and queued jobs, scheduler."""
-        workers = 0
+        workers: dict[str, Any] = {}
         if self._client is not None:
             with contextlib.suppress(Exception):
-                workers = len(self._client.scheduler_info().get("workers", {}))
+                workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
         return {"state": self.state, "reason": self.reason, "scheduler": self.scheduler or "local",
-                "workers": workers, "running": self.store.count(RUNNING), "queued": self.store.count(QUEUED)}
+                "workers": len(workers), "worker_pids": sorted(w.get("pid", 0) for w in workers.values()),
+                "running": self.store.count(RUNNING), "queued": self.store.count(QUEUED)}
 
     # -- jobs -------------------------------------------------------------------------------------
     def submit(self, job_id: str, kind: str, params: dict[str, Any], image_path: Path | None = None) -> None:

@@ -77,11 +77,12 @@ class HealthDetailedHandler(OrfeasHandler):
     endpoint, _track_activity = "health-detailed", False
 
     @web.authenticated
-    def get(self) -> None:
+    async def get(self) -> None:
         from .extension import detailed_health
 
         kernels = len(self.kernel_manager.list_kernel_ids())
-        self.reply(detailed_health(self.settings, kernels, self.api["engine"].describe()))
+        engine = await asyncio.get_running_loop().run_in_executor(None, self.api["engine"].describe)
+        self.reply(detailed_health(self.settings, kernels, engine))
 
 
 class MetricsHandler(OrfeasHandler):
@@ -109,15 +110,24 @@ class UploadHandler(OrfeasHandler):
 
     endpoint = "upload-image"
 
+    # Refusals (XSRF, rate limit) are answered after the body is read: a streaming handler that answers
+    # early closes the connection under a client still sending, which then sees a reset, not the answer.
+    _refusal: web.HTTPError | None = None
+
+    def check_xsrf_cookie(self) -> None:
+        try:
+            super().check_xsrf_cookie()
+        except web.HTTPError as exc:
+            self._refusal = exc
+
     async def prepare(self) -> None:
         self._chunks: list[bytes] = []
         self._received = 0
-        self._refusal: ApiError | None = None
+        self._limit = config.get("max_upload_bytes")
         try:
             await super().prepare()
-        except ApiError as exc:  # answered after the body is read, so the client sees the answer
-            self._refusal = exc
-        self._limit = config.get("max_upload_bytes")
+        except web.HTTPError as exc:
+            self._refusal = self._refusal or exc
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
