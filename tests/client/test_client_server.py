@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -124,6 +125,12 @@ def test_text_to_3d_through_a_picture(client):
     model = client.text_to_3d("a chess pawn", method="relief", quality=2, size_mm=30, seed=3, steps=2, progress=False)
     assert model.report().watertight and max(model.mesh.extents) == pytest.approx(30, abs=1e-3)
     assert model.manifest["seed"] == 3 and model.manifest["prompt"] == "a chess pawn"
+
+
+def test_text_to_3d_with_an_image_model(client, tiny_sd):
+    model = client.text_to_3d("a rook", method="relief", quality=1, size_mm=20, image_model=str(tiny_sd), steps=1,
+                              progress=False)
+    assert model.report().watertight and str(tiny_sd) in json.dumps(model.manifest["image"])
 
 
 def test_cancel_stops_the_job_on_the_server(client):
