@@ -183,3 +183,11 @@ def test_text_to_3d_sends_image_model_as_the_servers_model_and_refuses_depth_mod
     with pytest.raises(errors.InvalidInput, match="depth_model cannot be chosen over HTTP"):
         client.text_to_3d("a pawn", method="depth", depth_model="d")
     assert len(seen) == 1
+
+
+def test_the_client_module_is_light():
+    from tests.test_layers import HEAVY, loaded_after
+
+    loaded = loaded_after("orfeas_nb.client")
+    assert "httpx" in loaded and not [name for name in (*HEAVY, "trimesh", "orfeas_nb.api") if name in loaded]
+    assert "httpx" not in loaded_after("orfeas_nb")
