@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import time
 import urllib.parse
 from pathlib import Path
@@ -43,13 +42,6 @@ _ERROR_CLASSES: dict[str, type[OrfeasError]] = {
 _BY_STATUS: dict[int, type[OrfeasError]] = {
     400: InvalidInput, 404: InvalidInput, 413: InvalidInput, 415: errors.UnsupportedFormat, 429: OutOfResources,
 }
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-_ERROR_CLASSES.update({_snake(name): cls for name, cls in list(_ERROR_CLASSES.items())})
 
 
 def error_from(error: dict[str, Any] | None, status: int | None = None) -> OrfeasError:
