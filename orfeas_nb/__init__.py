@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "image_to_3d": ("orfeas_nb.api", "image_to_3d"),
     "methods": ("orfeas_nb.api", "methods"),
+    "catalogue": ("orfeas_nb.catalogue", None),
     "text_to_image": ("orfeas_nb.api", "text_to_image"),
     "text_to_3d": ("orfeas_nb.api", "text_to_3d"),
     "Model3D": ("orfeas_nb.model", "Model3D"),

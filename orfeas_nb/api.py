@@ -8,16 +8,16 @@ import importlib.metadata
 import time
 from typing import Any
 
-from . import config
-from .errors import InvalidInput, mapped_errors
-from .learned import LEARNED, SHAP_E_TEXT_OPTIONS, depth_solid, shap_e_solid, split_run_options
+from .catalogue import TEXT_TO_3D, catalogue
+from .errors import mapped_errors
+from .learned import depth_solid, shap_e_solid, split_run_options
 from .mesh.methods import METHODS
-from .mesh.options import resolve_options
 from .mesh.quality import level
 from .model import Model3D
 from .monitoring.record import recorded
+from .options import QUALITY, size_option
 from .timing import Stages
-from .validation import check_number, load_image, validate_prompt
+from .validation import load_image, validate_prompt
 
 _VERSIONED = ("orfeas_nb", "numpy", "scipy", "pillow", "trimesh")
 
@@ -42,15 +42,13 @@ def _now() -> str:
 
 
 def _check_common(quality: Any, size_mm: Any) -> tuple[int, float]:
-    quality = check_number("quality", quality, 1, 10, integer=True)
-    size_mm = check_number("size_mm", size_mm, config.get("min_size_mm"), config.get("max_size_mm"))
-    return quality, size_mm
+    return QUALITY.check(quality), size_option().check(size_mm)
 
 
 def _method_label(arguments: dict[str, Any]) -> str:
     """The ``method`` argument as a metric label: a known method, else "unknown" (labels stay a small set)."""
     method = arguments.get("method")
-    return method if isinstance(method, str) and method in methods() else "unknown"
+    return method if isinstance(method, str) and method in catalogue().methods else "unknown"
 
 
 @recorded("image_to_3d", provider=_method_label)
@@ -67,13 +65,12 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
     """
     started = time.perf_counter()
     stages = Stages()
-    if method in LEARNED:
+    spec = catalogue().method(method)
+    if spec.needs_weights:
         return _learned_image_to_3d(image, method=method, quality=quality, size_mm=size_mm, options=options)
-    if method not in METHODS:
-        raise InvalidInput(f"unknown method {method!r}; choose one of: {', '.join([*METHODS, *LEARNED])}")
     mesh_method = METHODS[method]
     quality, size_mm = _check_common(quality, size_mm)
-    resolved = mesh_method.resolve(options)
+    resolved = spec.resolve(options)
     with stages("load"):
         loaded = load_image(image)
     with mapped_errors(f"image_to_3d({method})"), stages("mesh"):
@@ -102,7 +99,7 @@ def methods() -> dict[str, str]:
     >>> "relief" in methods()
     True
     """
-    return {**{name: m.summary for name, m in METHODS.items()}, **{name: m.summary for name, m in LEARNED.items()}}
+    return {name: spec.summary for name, spec in catalogue().methods.items()}
 
 
 _ML_VERSIONED = ("torch", "diffusers", "transformers")
@@ -134,7 +131,7 @@ def _learned_image_to_3d(image: Any, *, method: str, quality: Any, size_mm: Any,
     stages = Stages()
     quality, size_mm = _check_common(quality, size_mm)
     run, mesh_options = split_run_options(options)
-    resolved = LEARNED[method].resolve(mesh_options)
+    resolved = catalogue().method(method).resolve(mesh_options)
     with stages("load"):
         loaded = load_image(image)
     with mapped_errors(f"image_to_3d({method})"):
@@ -218,10 +215,9 @@ def text_to_3d(
         model = text_to_3d("a chess pawn", method="shap-e", quality=1, steps=2, model="tiny-shap-e")
     """
     text = validate_prompt(prompt)
-    if method not in METHODS and method not in LEARNED:
-        raise InvalidInput(f"unknown method {method!r}; choose one of: {', '.join([*LEARNED, *METHODS])}")
+    spec = catalogue().method(method)
     run, mesh_options = split_run_options(options)
-    if method != "shap-e":
+    if not spec.reads_prompt:
         image_run = {key: value for key, value in run.items() if key != "model"}
         image = text_to_image(text, style=style, model=image_model or run.get("model"), **image_run)
         hooks = {key: run[key] for key in ("progress", "callback", "cancel") if key in run}
@@ -233,7 +229,7 @@ def text_to_3d(
     started = time.perf_counter()
     stages = Stages()
     quality, size_mm = _check_common(quality, size_mm)
-    resolved = resolve_options("shap-e", SHAP_E_TEXT_OPTIONS, mesh_options)
+    resolved = spec.resolve(mesh_options, TEXT_TO_3D)
     with mapped_errors("text_to_3d(shap-e)"):
         result, record = shap_e_solid(text, kind="text", quality=quality, size_mm=size_mm, options=resolved,
                                       stages=stages, run=run)

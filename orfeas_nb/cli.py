@@ -39,6 +39,80 @@ class OrfeasGroup(click.Group):
             ctx.exit(1)
 
 
+class CatalogueChoice(click.ParamType):
+    """A method or style name, checked against the catalogue: an unknown one is a one-line error (exit 2)."""
+
+    name = "choice"
+
+    def __init__(self, kind: str):
+        self.kind = kind  # "methods" or "styles"
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The names the catalogue lists (read when needed, not at import)."""
+        from .catalogue import catalogue
+
+        return tuple(getattr(catalogue(), self.kind))
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return f"[{'|'.join(self.choices)}]"
+
+    def convert(self, value, param, ctx):
+        from .catalogue import catalogue
+
+        cat = catalogue()
+        return (cat.method if self.kind == "methods" else cat.style)(value).name
+
+
+class CatalogueHelpOption(click.Option):
+    """An option whose help text is built from the catalogue when it is shown, so importing the CLI stays light."""
+
+    def __init__(self, *args, help_from, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.help_from = help_from
+
+    def get_help_record(self, ctx: click.Context):
+        self.help = self.help_from()
+        return super().get_help_record(ctx)
+
+
+def _help(**texts):
+    """``click.option`` keywords for a help text made by ``help_from()`` when shown."""
+    return {"cls": CatalogueHelpOption, **texts}
+
+
+def _range(option) -> str:
+    unit = f" {option.unit}" if option.unit else ""
+    return f"{option.low}–{option.high}{unit}"
+
+
+def _formats_help() -> str:
+    from .catalogue import catalogue
+
+    return f"output file; the suffix picks the format ({', '.join(catalogue().formats)})"
+
+
+def _quality_help() -> str:
+    from .options import QUALITY
+
+    return f"detail, {_range(QUALITY)}"
+
+
+def _generation_help(name: str) -> str:
+    from .catalogue import catalogue
+
+    option = catalogue().generation_option(name)
+    return f"{option.doc}; {_range(option)}"
+
+
+def _text_to_3d_steps_help() -> str:
+    from .catalogue import catalogue
+
+    cat = catalogue()
+    own = ", ".join(f"{m.name} {_range(m.option('steps'))}" for m in cat.methods.values() if m.reads_prompt)
+    return f"sampling steps (default: per model): {own}; other methods' text→image {_range(cat.generation_option('steps'))}"
+
+
 def _server_options(command):
     """Add ``--server URL`` and ``--token`` to a generation command; :func:`_generator` reads them."""
 
@@ -82,7 +156,7 @@ def cli() -> None:
 @cli.command()
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="output folder (default: $ORFEAS_OUTPUT_DIR/demo)")
-@click.option("--quality", type=click.IntRange(1, 10), default=6, show_default=True, help="detail, 1–10")
+@click.option("--quality", type=int, default=6, show_default=True, **_help(help_from=_quality_help))
 def demo(out: Path | None, quality: int) -> None:
     """Turn the bundled sample images into printable models with every weight-free method."""
     from .demo import run_demo, summary_table
@@ -100,9 +174,10 @@ def demo(out: Path | None, quality: int) -> None:
 @_server_options
 @click.argument("image", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="output file; the suffix picks the format (stl, obj, glb, ply, 3mf)")
-@click.option("--method", default="relief", show_default=True, help="image→3D method (see `orfeas methods`)")
-@click.option("--quality", type=int, default=7, show_default=True, help="detail, 1–10")
+              **_help(help_from=_formats_help))
+@click.option("--method", type=CatalogueChoice("methods"), default="relief", show_default=True,
+              help="image→3D method (see `orfeas methods`)")
+@click.option("--quality", type=int, default=7, show_default=True, **_help(help_from=_quality_help))
 @click.option("--size-mm", type=float, default=100.0, show_default=True, help="longest side in millimetres")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="a method option, repeatable")
 def image_to_3d_command(image: Path, out: Path, method: str, quality: int, size_mm: float, options: tuple[str, ...]) -> None:
@@ -147,10 +222,9 @@ def _check_png(out: Path) -> None:
 
 
 _model_option = click.option("--model", default=None, metavar="ID|DIR", help="hub id or save_pretrained folder")
-_seed_option = click.option("--seed", type=int, default=None, help="random seed (recorded in the manifest)")
-_steps_option = click.option("--steps", type=int, default=None, help="denoising steps (default: per model)")
-_style_option = click.option("--style", default="realistic", show_default=True,
-                             help="realistic, cartoon, sculpture, low-poly or high-contrast")
+_seed_option = click.option("--seed", type=int, default=None, **_help(help_from=lambda: _generation_help("seed")))
+_style_option = click.option("--style", type=CatalogueChoice("styles"), default="realistic", show_default=True,
+                             help="text→image style preset")
 
 
 @cli.command("text-to-image")
@@ -160,9 +234,9 @@ _style_option = click.option("--style", default="realistic", show_default=True,
 @_model_option
 @_style_option
 @_seed_option
-@_steps_option
-@click.option("--width", type=int, default=None, help="pixels, a multiple of 8 (default: the model's)")
-@click.option("--height", type=int, default=None, help="pixels, a multiple of 8 (default: the model's)")
+@click.option("--steps", type=int, default=None, **_help(help_from=lambda: _generation_help("steps")))
+@click.option("--width", type=int, default=None, **_help(help_from=lambda: _generation_help("width")))
+@click.option("--height", type=int, default=None, **_help(help_from=lambda: _generation_help("height")))
 @click.option("--negative-prompt", default=None, help="what to avoid (default: the style's)")
 def text_to_image_command(prompt: str, out: Path, model: str | None, style: str, seed: int | None, steps: int | None,
                           width: int | None, height: int | None, negative_prompt: str | None) -> None:
@@ -180,16 +254,17 @@ def text_to_image_command(prompt: str, out: Path, model: str | None, style: str,
 @_server_options
 @click.argument("prompt")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="output file; the suffix picks the format (stl, obj, glb, ply, 3mf)")
-@click.option("--method", default="shap-e", show_default=True, help="shap-e, or any image→3D method (via text→image)")
-@click.option("--quality", type=int, default=7, show_default=True, help="detail, 1–10")
+              **_help(help_from=_formats_help))
+@click.option("--method", type=CatalogueChoice("methods"), default="shap-e", show_default=True,
+              help="shap-e, or any image→3D method (via text→image)")
+@click.option("--quality", type=int, default=7, show_default=True, **_help(help_from=_quality_help))
 @click.option("--size-mm", type=float, default=100.0, show_default=True, help="longest side in millimetres")
 @_model_option
 @click.option("--image-model", default=None, metavar="ID|DIR", help="text→image model when --method is not shap-e")
 @click.option("--depth-model", default=None, metavar="ID|DIR", help="depth model when --method is depth")
 @_style_option
 @_seed_option
-@_steps_option
+@click.option("--steps", type=int, default=None, **_help(help_from=_text_to_3d_steps_help))
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="a method option, repeatable")
 def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_mm: float, model: str | None,
                        image_model: str | None, depth_model: str | None, style: str, seed: int | None,
@@ -213,15 +288,15 @@ def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_m
 @cli.command("methods")
 def methods_command() -> None:
     """List the image→3D methods and their options."""
-    from .learned import LEARNED
-    from .mesh.methods import METHODS
+    from .catalogue import catalogue
 
-    for method in [*METHODS.values(), *LEARNED.values()]:
+    for method in catalogue().methods.values():
         click.echo(f"{method.name}: {method.summary}")
-        for opt in method.options:
+        for opt in (*method.options, *method.run_options):
             rng = f" [{opt.low}–{opt.high}]" if opt.low is not None else ""
             rng = f" [{'|'.join(opt.choices)}]" if opt.choices else rng
-            click.echo(f"    {opt.name}={opt.default}{rng}  {opt.doc}")
+            default = "random" if opt.default is None else opt.default
+            click.echo(f"    {opt.name}={default}{rng}  {opt.doc}")
 
 
 @cli.command()

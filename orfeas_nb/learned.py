@@ -19,9 +19,10 @@ from PIL import Image
 
 from .errors import OrfeasError
 from .mesh import relief
-from .mesh.options import Option, resolve_options
+from .mesh.options import Option
 from .mesh.quality import QualityLevel
 from .mesh.result import MeshResult
+from .pipeline.parameters import SEED, SHAP_E_GUIDANCE, SHAP_E_STEPS
 from .timing import Stages
 
 RUN_KEYS = ("model", "seed", "steps", "progress", "callback", "cancel")
@@ -30,32 +31,36 @@ _NOT_FOR_DEPTH = ("source", "invert", "gamma")
 
 @dataclass(frozen=True)
 class LearnedMethod:
-    """An image→3D method that needs model weights."""
+    """An image→3D method that needs model weights.
+
+    ``options`` are its mesh options, ``text_options`` those it takes when it reads a prompt itself
+    (``reads_prompt``), ``run_options`` the checked run keywords of its model (seed, steps).
+    """
 
     name: str
     summary: str
     options: tuple[Option, ...]
-
-    def resolve(self, given: dict[str, Any]) -> dict[str, Any]:
-        """Mesh options with defaults filled in and checked (run keywords are split off first)."""
-        return resolve_options(self.name, self.options, given)
-
-
-def _guidance(default: float) -> Option:
-    return Option("guidance_scale", default, "how closely Shap-E follows the prompt or picture", low=0.0, high=100.0)
+    run_options: tuple[Option, ...] = ()
+    text_options: tuple[Option, ...] | None = None
+    reads_prompt: bool = False
 
 
 DEPTH_OPTIONS = (
     *(opt for opt in relief.OPTIONS if opt.name not in _NOT_FOR_DEPTH),
-    Option("invert", False, "far becomes high instead of near (for metric-depth models, where larger is farther)"),
+    Option("invert", False, "far becomes high instead of near (for metric-depth models, where larger is farther)",
+           label="Invert depth"),
 )
 LEARNED: dict[str, LearnedMethod] = {
     "depth": LearnedMethod("depth", "depth model (Depth Anything) → relief; needs weights: -O model=ID|DIR", DEPTH_OPTIONS),
     "shap-e": LearnedMethod(
-        "shap-e", "Shap-E image→3D → closed learned mesh; needs weights: -O model=ID|DIR, seed=N, steps=N", (_guidance(3.0),)
+        "shap-e",
+        "Shap-E image→3D → closed learned mesh; needs weights: -O model=ID|DIR, seed=N, steps=N",
+        (SHAP_E_GUIDANCE["image"],),
+        run_options=(SEED, SHAP_E_STEPS),
+        text_options=(SHAP_E_GUIDANCE["text"],),
+        reads_prompt=True,
     ),
 }
-SHAP_E_TEXT_OPTIONS = (_guidance(15.0),)
 
 
 def split_run_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

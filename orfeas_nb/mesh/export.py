@@ -1,7 +1,8 @@
 """Meshes to files: stl (binary), obj, glb, ply and 3mf, in millimetres, written atomically.
 
-The format comes from the suffix unless given. :data:`EXPORTERS` maps each format to a function that
-turns a mesh (and optionally its manifest) into bytes. Where the format has room the manifest rides
+The format comes from the suffix unless given. :data:`FORMATS` declares each format (media type,
+summary) with the function that turns a mesh (and optionally its manifest) into bytes; :data:`EXPORTERS`
+maps each name to that function. Where the format has room the manifest rides
 along: glTF ``extras.orfeas_manifest``, a PLY ``comment orfeas_manifest {json}`` header line, 3MF
 ``<metadata name="orfeas:manifest">``, an OBJ ``# orfeas_manifest {json}`` comment, and a short
 summary in the 80-byte binary STL header.
@@ -16,6 +17,7 @@ import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -157,13 +159,27 @@ def _with_metadata(model_xml: str, manifest: dict) -> str:
     return model_xml[:start] + opening + entries + model_xml[end + 1 :]
 
 
-EXPORTERS: dict[str, Callable[[trimesh.Trimesh, dict | None], bytes]] = {
-    "stl": _stl,
-    "obj": _obj,
-    "glb": _glb,
-    "ply": _ply,
-    "3mf": _3mf,
+@dataclass(frozen=True)
+class Format:
+    """An export format: its name (also the file suffix), media type, one-line summary and encoder."""
+
+    name: str
+    media_type: str
+    summary: str
+    encode: Callable[[trimesh.Trimesh, dict | None], bytes] = field(repr=False)
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("stl", "model/stl", "binary STL: every slicer reads it; no colour, manifest summary in the header", _stl),
+        Format("obj", "model/obj", "Wavefront OBJ text; manifest in a comment", _obj),
+        Format("glb", "model/gltf-binary", "binary glTF for viewers and the web; manifest in extras", _glb),
+        Format("ply", "application/octet-stream", "binary PLY for mesh tools; manifest in a header comment", _ply),
+        Format("3mf", "model/3mf", "3MF, the slicers' project format; manifest in its metadata", _3mf),
+    )
 }
+EXPORTERS: dict[str, Callable[[trimesh.Trimesh, dict | None], bytes]] = {name: f.encode for name, f in FORMATS.items()}
 
 
 def format_for(path: str | os.PathLike, format: str | None = None) -> str:

@@ -18,13 +18,16 @@ from .quality import QualityLevel
 from .result import MeshResult
 
 OPTIONS = (
-    Option("height_mm", 5.0, "extrusion height of the silhouette, in mm", low=0.1, high=500.0),
+    Option("height_mm", 5.0, "extrusion height of the silhouette, in mm", low=0.1, high=500.0, unit="mm",
+           label="Height"),
     Option(
         "base_mm",
         0.0,
         "base plate under the outline (its bounding box plus a 3% margin), thickness in mm (0 = none)",
         low=0.0,
         high=100.0,
+        unit="mm",
+        label="Base plate",
     ),
     *outline.OPTIONS,
 )

@@ -24,8 +24,10 @@ from .quality import QualityLevel
 from .result import MeshResult
 
 OPTIONS = (
-    Option("roundness", 1.0, "height scale of the balloon: 1 turns a disk into a sphere, 0.5 a lentil", low=0.05, high=5.0),
-    Option("flat_bottom", False, "keep only the top half on a flat floor (prints without supports)"),
+    Option("roundness", 1.0, "height scale of the balloon: 1 turns a disk into a sphere, 0.5 a lentil", low=0.05, high=5.0,
+           label="Roundness"),
+    Option("flat_bottom", False, "keep only the top half on a flat floor (prints without supports)",
+           label="Flat bottom"),
     *outline.OPTIONS,
 )
 

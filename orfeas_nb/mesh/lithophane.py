@@ -24,12 +24,17 @@ from .relief import TRIANGULATION, framed_grid
 from .result import MeshResult
 
 OPTIONS = (
-    Option("min_mm", 0.8, "thickness where the picture is white, in mm", low=0.2, high=20.0),
-    Option("max_mm", 3.2, "thickness where the picture is black, in mm", low=0.3, high=50.0),
-    Option("gamma", 1.0, "tone curve applied to the darkness before scaling", low=0.1, high=10.0),
-    Option("frame_mm", 0.0, "frame of full thickness around the picture, width in mm (0 = none)", low=0.0, high=200.0),
-    Option("shape", "flat", "flat plate, or curved: bent round a vertical cylinder", choices=("flat", "curved")),
-    Option("angle_deg", 120.0, "arc of a curved lithophane, in degrees", low=10.0, high=300.0),
+    Option("min_mm", 0.8, "thickness where the picture is white, in mm", low=0.2, high=20.0, unit="mm",
+           label="Thinnest"),
+    Option("max_mm", 3.2, "thickness where the picture is black, in mm", low=0.3, high=50.0, unit="mm",
+           label="Thickest"),
+    Option("gamma", 1.0, "tone curve applied to the darkness before scaling", low=0.1, high=10.0, label="Gamma"),
+    Option("frame_mm", 0.0, "frame of full thickness around the picture, width in mm (0 = none)", low=0.0, high=200.0,
+           unit="mm", label="Frame"),
+    Option("shape", "flat", "flat plate, or curved: bent round a vertical cylinder", choices=("flat", "curved"),
+           label="Shape"),
+    Option("angle_deg", 120.0, "arc of a curved lithophane, in degrees", low=10.0, high=300.0, unit="°",
+           label="Arc"),
     TRIANGULATION,
 )
 

@@ -1,16 +1,15 @@
-"""The registry of weight-free image→3D methods: name → :class:`MeshMethod`."""
+"""The weight-free image→3D methods: name → :class:`MeshMethod` (faces read them through :func:`orfeas_nb.catalogue`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from PIL import Image
 
 from ..timing import Stages
 from . import extrude, inflate, lithophane, relief
-from .options import Option, resolve_options
+from .options import Option
 from .quality import QualityLevel
 from .result import MeshResult
 
@@ -25,10 +24,6 @@ class MeshMethod:
     summary: str
     build: Builder
     options: tuple[Option, ...]
-
-    def resolve(self, given: dict[str, Any]) -> dict[str, Any]:
-        """Options with defaults filled in and every value checked."""
-        return resolve_options(self.name, self.options, given)
 
     def run(self, image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
         """Build the mesh from a checked image with already resolved options."""

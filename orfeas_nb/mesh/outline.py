@@ -26,9 +26,12 @@ OPTIONS = (
         "foreground from: alpha, otsu (luminance threshold), border (distance from the border colour), "
         "or auto (alpha when the image has transparency, else otsu)",
         choices=("auto", "alpha", "otsu", "border"),
+        label="Foreground",
     ),
-    Option("speck_percent", 0.05, "islands and holes smaller than this % of the picture are removed", low=0.0, high=10.0),
-    Option("tolerance_mm", 0.0, "outline simplification tolerance in mm (0 = the quality's error bound)", low=0.0, high=10.0),
+    Option("speck_percent", 0.05, "islands and holes smaller than this % of the picture are removed", low=0.0, high=10.0,
+           unit="%", label="Speck size"),
+    Option("tolerance_mm", 0.0, "outline simplification tolerance in mm (0 = the quality's error bound)", low=0.0, high=10.0,
+           unit="mm", label="Outline tolerance"),
 )
 
 

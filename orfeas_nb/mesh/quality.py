@@ -35,8 +35,24 @@ from dataclasses import dataclass
 
 from .. import config
 
-_RESOLUTION = (64, 96, 128, 192, 256, 320, 400, 512, 768, 1024)
-_ERROR_PERCENT = (0.40, 0.30, 0.20, 0.15, 0.10, 0.075, 0.05, 0.035, 0.02, 0.01)
+
+@dataclass(frozen=True)
+class QualityStep:
+    """One step of the scale: samples along the long side and the error bound as a % of the size."""
+
+    quality: int
+    resolution: int
+    max_error_percent: float
+
+
+STEPS: tuple[QualityStep, ...] = tuple(
+    QualityStep(quality, resolution, error)
+    for quality, (resolution, error) in enumerate(
+        zip((64, 96, 128, 192, 256, 320, 400, 512, 768, 1024), (0.40, 0.30, 0.20, 0.15, 0.10, 0.075, 0.05, 0.035, 0.02, 0.01),
+            strict=True),
+        start=1,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,8 @@ def level(quality: int, size_mm: float, image_long_side: int | None = None) -> Q
     >>> level(5, 100.0).resolution, level(5, 100.0).max_error_mm
     (256, 0.1)
     """
-    resolution = min(_RESOLUTION[quality - 1], config.get("max_grid"))
+    step = STEPS[quality - 1]
+    resolution = min(step.resolution, config.get("max_grid"))
     if image_long_side is not None:
         resolution = min(resolution, max(image_long_side, 2))
-    return QualityLevel(quality, max(resolution, 2), size_mm * _ERROR_PERCENT[quality - 1] / 100.0)
+    return QualityLevel(quality, max(resolution, 2), size_mm * step.max_error_percent / 100.0)

@@ -20,20 +20,25 @@ TRIANGULATION = Option(
     "adaptive: fewest triangles within the quality's error bound (pydelatin), or the grid where "
     "the picture is too grainy for that to pay; grid: every sample",
     choices=("adaptive", "grid"),
+    label="Triangulation",
 )
 
 OPTIONS = (
-    Option("height_mm", 5.0, "relief depth above the base, in mm", low=0.1, high=500.0),
-    Option("base_mm", 2.0, "thickness of the flat base, in mm", low=0.2, high=500.0),
-    Option("invert", False, "dark becomes high instead of bright"),
-    Option("gamma", 1.0, "tone curve applied before scaling (below 1 lifts shadows)", low=0.1, high=10.0),
-    Option("blur", 0.0, "Gaussian smoothing of the heights, sigma in mm (0 = none)", low=0.0, high=50.0),
-    Option("border_mm", 0.0, "flat frame at full height around the picture, width in mm (0 = none)", low=0.0, high=500.0),
+    Option("height_mm", 5.0, "relief depth above the base, in mm", low=0.1, high=500.0, unit="mm", label="Relief height"),
+    Option("base_mm", 2.0, "thickness of the flat base, in mm", low=0.2, high=500.0, unit="mm", label="Base"),
+    Option("invert", False, "dark becomes high instead of bright", label="Invert"),
+    Option("gamma", 1.0, "tone curve applied before scaling (below 1 lifts shadows)", low=0.1, high=10.0,
+           label="Gamma"),
+    Option("blur", 0.0, "Gaussian smoothing of the heights, sigma in mm (0 = none)", low=0.0, high=50.0, unit="mm",
+           label="Smoothing"),
+    Option("border_mm", 0.0, "flat frame at full height around the picture, width in mm (0 = none)", low=0.0, high=500.0,
+           unit="mm", label="Border"),
     Option(
         "source",
         "auto",
         "what sets the height: luminance, alpha, or auto (luminance × alpha when the image has alpha)",
         choices=("auto", "luminance", "alpha"),
+        label="Height from",
     ),
     TRIANGULATION,
 )

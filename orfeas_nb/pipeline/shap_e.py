@@ -20,17 +20,15 @@ import numpy as np
 from PIL import Image
 
 from ..errors import InvalidInput, OrfeasError
-from ..validation import check_number
+from ..options import QUALITY
 from . import device as devices
 from .models import CACHE, ModelSource, local_files_only, resolve
+from .parameters import SEED, SHAP_E_GUIDANCE, SHAP_E_STEPS
 from .progress import CancelFlag, Progress, StepCallback
 
 #: quality 1–10 → marching-cubes grid (Shap-E's own default is 128, quality 7)
 GRID = (32, 48, 64, 80, 96, 112, 128, 160, 192, 256)
-DEFAULT_STEPS = 64
-GUIDANCE = {"text": 15.0, "image": 3.0}
 QUERY_BATCH = 65536
-MAX_STEPS = 500
 
 
 @dataclass
@@ -120,10 +118,11 @@ def generate(
 
     # 1. Check inputs
     pipeline_input = _encode(kind, subject)
-    quality = int(check_number("quality", quality, 1, 10, integer=True))
-    seed = new_seed() if seed is None else int(check_number("seed", seed, 0, 2**63 - 1, integer=True))
-    steps = DEFAULT_STEPS if steps is None else int(check_number("steps", steps, 1, MAX_STEPS, integer=True))
-    guidance = GUIDANCE[kind] if guidance_scale is None else float(check_number("guidance_scale", guidance_scale, 0, 100))
+    quality = QUALITY.check(quality)
+    seed = new_seed() if seed is None else SEED.check(seed)
+    steps = SHAP_E_STEPS.default if steps is None else SHAP_E_STEPS.check(steps)
+    guidance_option = SHAP_E_GUIDANCE[kind]
+    guidance = guidance_option.default if guidance_scale is None else guidance_option.check(guidance_scale)
     grid = GRID[quality - 1]
     source = resolve("shap_e" if kind == "text" else "shap_e_img2img", model)
     device = devices.pick_device()

@@ -16,35 +16,10 @@ from typing import Any
 from PIL import Image
 
 from ..errors import InvalidInput
-from ..validation import check_number
 from . import device as devices
 from .models import CACHE, ModelSource, local_files_only, resolve
+from .parameters import HEIGHT, SEED, STEPS, STYLES, WIDTH
 from .progress import CancelFlag, Progress, StepCallback
-
-
-@dataclass(frozen=True)
-class Style:
-    """A prompt template (``{prompt}`` is replaced) and what to steer away from."""
-
-    template: str
-    negative: str
-
-
-STYLES: dict[str, Style] = {
-    "realistic": Style("{prompt}, photorealistic, natural light, sharp focus", "blurry, lowres, watermark, text"),
-    "cartoon": Style("{prompt}, cartoon style, bold outlines, flat colours", "photo, realistic, noisy, watermark"),
-    "sculpture": Style(
-        "{prompt}, a single sculpture on a plain background, matte clay, studio lighting",
-        "busy background, multiple objects, text, watermark",
-    ),
-    "low-poly": Style("{prompt}, low poly 3d render, flat shaded facets, plain background", "photo, noisy, text"),
-    "high-contrast": Style(
-        "{prompt}, high contrast black and white, strong shadows, clear silhouette",
-        "low contrast, washed out, colour noise, text",
-    ),
-}
-MAX_SIDE = 2048
-MAX_STEPS = 200
 
 
 @dataclass(frozen=True)
@@ -131,10 +106,7 @@ def denoiser(pipe: Any) -> Any:
 def _check_size(name: str, value: int | None, default: int) -> int:
     if value is None:
         return default
-    value = int(check_number(name, value, 64, MAX_SIDE, integer=True))
-    if value % 8:
-        raise InvalidInput(f"{name} must be a multiple of 8 (the VAE works in 8-pixel blocks), got {value}; try {value // 8 * 8}")
-    return value
+    return {"width": WIDTH, "height": HEIGHT}[name].check(value)
 
 
 def generate(
@@ -155,9 +127,8 @@ def generate(
     # 1. Check inputs
     if style not in STYLES:
         raise InvalidInput(f"unknown style {style!r}; choose one of: {', '.join(STYLES)}")
-    seed = new_seed() if seed is None else int(check_number("seed", seed, 0, 2**63 - 1, integer=True))
-    if steps is not None:
-        steps = int(check_number("steps", steps, 1, MAX_STEPS, integer=True))
+    seed = new_seed() if seed is None else SEED.check(seed)
+    steps = STEPS.check(steps)
     preset = STYLES[style]
     negative = preset.negative if negative_prompt is None else str(negative_prompt)
     # 2. Find the model and the device before loading anything

@@ -146,12 +146,12 @@ class Engine:
 
     def describe(self) -> dict[str, Any]:
         """What health-detailed shows: state, workers, running and queued jobs, scheduler."""
-        workers: dict[str, Any] = {}
+        pids: dict[str, int] = {}
         if self._client is not None:
-            with contextlib.suppress(Exception):
-                workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
+            with contextlib.suppress(Exception):  # workers answer from a thread of their own, even when busy
+                pids = self._client.run(os.getpid, on_error="ignore")
         return {"state": self.state, "reason": self.reason, "scheduler": self.scheduler or "local",
-                "workers": len(workers), "worker_pids": sorted(w.get("pid", 0) for w in workers.values()),
+                "workers": len(pids), "worker_pids": sorted(pids.values()),
                 "running": self.store.count(RUNNING), "queued": self.store.count(QUEUED)}
 
     # -- jobs -------------------------------------------------------------------------------------

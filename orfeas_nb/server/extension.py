@@ -168,9 +168,13 @@ def _routes(base: str) -> list[tuple]:
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     """Monitoring, the job store (failing jobs a previous server left unfinished), the engine and the routes."""
+    from ..catalogue import catalogue
+    from . import params  # noqa: F401 - loaded now, not on the event loop at the first request
     from .base import API_KEY, RateLimiter
     from .engine import Engine
     from .store import JobStore
+
+    catalogue()  # builds it (imports the mesh engine) before the first request
 
     state = _monitoring(serverapp)
     store = JobStore(jobs_dir())

@@ -18,17 +18,19 @@ from .base import ApiError, OrfeasHandler
 from .store import valid_id
 
 ENVELOPE_BYTES = 64 * 1024  # room for the multipart headers around the file
-MEDIA_TYPES = {"stl": "model/stl", "obj": "model/obj", "glb": "model/gltf-binary", "ply": "application/x-ply",
-               "3mf": "model/3mf", "png": "image/png", "json": "application/json"}
+MEDIA_TYPES = {"png": "image/png", "json": "application/json"}
 FILE_KINDS = ("model", "image", "preview", "manifest")
 
 
 def _job_file(record: dict[str, Any], kind: str) -> tuple[str, str, str] | None:
     """(stored name, media type, download suffix) of a finished job's ``kind`` of file, or None."""
+    from ..catalogue import catalogue
+
     names = record["result"].get("files", [])
     if kind == "model":
         found = [n for n in names if n.startswith("model.")]
-        return (found[0], MEDIA_TYPES[found[0].split(".")[1]], found[0].split(".")[1]) if found else None
+        fmt = found[0].split(".")[1] if found else None
+        return (found[0], catalogue().formats[fmt].media_type, fmt) if fmt else None
     if kind == "image" and record["type"] == "upload" and "input" in names:
         fmt = record["result"].get("format", "png").lower()
         suffix = {"jpeg": "jpg", "tiff": "tif"}.get(fmt, fmt)

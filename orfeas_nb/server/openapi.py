@@ -95,29 +95,45 @@ _HEALTH_DETAILED = {
     },
 }
 _RUN = {
-    "seed": {"type": "integer", "minimum": 0}, "steps": {"type": "integer", "minimum": 1, "maximum": 200},
+    "seed": {"type": "integer", "minimum": 0}, "steps": {"type": "integer", "minimum": 1, "description": "range: see the method"},
     "model": {"type": "string", "description": "hub id or model folder on the server"},
-}
-_TEXT_TO_IMAGE = {
-    "type": "object", "required": ["prompt"], "additionalProperties": False,
-    "properties": {"prompt": {"type": "string"}, "art_style": {"type": "string"},
-                   "style": {"type": "string", "description": "alias of art_style"}, "negative_prompt": {"type": "string"},
-                   "width": {"type": "integer", "multipleOf": 8}, "height": {"type": "integer", "multipleOf": 8}, **_RUN},
 }
 _GENERATE = {
     "type": "object", "description": "job_id or prompt, plus the method's own options by name (see orfeas_nb.methods())",
     "oneOf": [{"required": ["job_id"]}, {"required": ["prompt"]}],
     "properties": {
         "job_id": _ID, "prompt": {"type": "string"},
-        "format": {"enum": ["stl", "obj", "glb", "ply", "3mf"], "default": "stl"},
-        "quality": {"type": "integer", "minimum": 1, "maximum": 10, "default": 7},
-        "method": {"type": "string", "description": "relief (images) or shap-e (prompts) by default"},
-        "size_mm": {"type": "number", "default": 100}, "art_style": {"type": "string"}, "style": {"type": "string"}, **_RUN,
+        "image_model": {"type": "string"}, "depth_model": {"type": "string"}, **_RUN,
     },
 }
-_FILES = {"model": ("model/stl", "model/obj", "model/gltf-binary", "application/x-ply", "model/3mf"),
-          "image": ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff"),
-          "preview": ("image/png",), "manifest": ("application/json",)}
+_IMAGES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
+
+
+def _files() -> dict[str, tuple[str, ...]]:
+    from ..catalogue import catalogue
+
+    models = tuple(dict.fromkeys(f.media_type for f in catalogue().formats.values()))
+    return {"model": models, "image": _IMAGES, "preview": ("image/png",), "manifest": ("application/json",)}
+
+
+def _requests() -> dict[str, Any]:
+    """The two request bodies, with the names and ranges of the catalogue."""
+    from ..catalogue import catalogue
+
+    cat = catalogue()
+    styles = {"enum": list(cat.styles)}
+    ranges = {opt.name: {"type": "integer", "minimum": opt.low, "maximum": opt.high,
+                         **({"multipleOf": opt.multiple_of} if opt.multiple_of else {})} for opt in cat.generation}
+    text = {"type": "object", "required": ["prompt"], "additionalProperties": False,
+            "properties": {"prompt": {"type": "string"}, "art_style": styles, "style": {**styles, "description": "alias"},
+                           "negative_prompt": {"type": "string"}, "model": _RUN["model"], **ranges}}
+    quality, size = cat.common
+    generate = {**_GENERATE, "properties": {
+        **_GENERATE["properties"], "art_style": styles, "style": styles, "format": {"enum": list(cat.formats), "default": "stl"},
+        "method": {"enum": list(cat.methods), "description": "relief (images) or shap-e (prompts) by default"},
+        "quality": {"type": "integer", "minimum": quality.low, "maximum": quality.high, "default": 7},
+        "size_mm": {"type": "number", "minimum": size.low, "maximum": size.high, "default": 100}}}
+    return {"TextToImageRequest": text, "GenerateRequest": generate}
 
 
 def _job_path() -> dict[str, Any]:
@@ -133,7 +149,7 @@ def _job_path() -> dict[str, Any]:
 
 def _file_path(kind: str) -> dict[str, Any]:
     binary = {"type": "object"} if kind == "manifest" else {"type": "string", "format": "binary"}
-    content = {media: {"schema": binary} for media in _FILES[kind]}
+    content = {media: {"schema": binary} for media in _files()[kind]}
     return {
         "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
         "get": {"summary": f"the {kind} file of a finished job, as a download",
@@ -172,7 +188,7 @@ def spec(base_url: str = "/") -> dict[str, Any]:
                            {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
             "responses": {"200": _json("JobList", "one page"), **_errors(400, 429)}}},
         "/jobs/{job_id}": _job_path(),
-        **{f"/jobs/{{job_id}}/{kind}": _file_path(kind) for kind in _FILES},
+        **{f"/jobs/{{job_id}}/{kind}": _file_path(kind) for kind in ("model", "image", "preview", "manifest")},
         "/openapi.json": {"get": {"summary": "this document", "responses": {
             "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}},
             **_errors(429)}}},
@@ -203,8 +219,7 @@ def spec(base_url: str = "/") -> dict[str, Any]:
                 "JobList": {"type": "object", "additionalProperties": False, "required": ["jobs", "total", "limit", "offset"],
                             "properties": {"jobs": {"type": "array", "items": _ref("Job")}, "total": {"type": "integer"},
                                            "limit": {"type": "integer"}, "offset": {"type": "integer"}}},
-                "TextToImageRequest": _TEXT_TO_IMAGE,
-                "GenerateRequest": _GENERATE,
+                **_requests(),
             },
         },
     }

@@ -1,8 +1,10 @@
-"""Checks on the JSON bodies of ``text-to-image`` and ``generate-3d``: the same rules as the api, up front.
+"""Checks on the JSON bodies of ``text-to-image`` and ``generate-3d``, read from the one catalogue.
 
-Every value is checked before a job is queued, so a bad one answers 400 with the api's own message
-instead of a failed job later. The returned dicts are exactly the keywords the worker passes to
-:func:`orfeas_nb.text_to_image`, :func:`orfeas_nb.image_to_3d` or :func:`orfeas_nb.text_to_3d`.
+Every value is checked against :func:`orfeas_nb.catalogue` (methods and their options, formats,
+styles, quality, size and generation ranges) before a job is queued, so a bad one answers 400 with
+the same message as the CLI instead of a failed job later. The returned dicts are exactly the
+keywords the worker passes to :func:`orfeas_nb.text_to_image`, :func:`orfeas_nb.image_to_3d` or
+:func:`orfeas_nb.text_to_3d`.
 
     >>> text_to_image_params({"prompt": "an owl", "art_style": "cartoon", "steps": 2})
     {'prompt': 'an owl', 'style': 'cartoon', 'steps': 2}
@@ -10,50 +12,19 @@ instead of a failed job later. The returned dicts are exactly the keywords the w
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from .. import catalogue as catalogue_module
 from .. import config
+from ..catalogue import IMAGE_TO_3D, TEXT_TO_3D
 from ..errors import InvalidInput, UnsupportedFormat
-from ..validation import check_number, validate_prompt
+from ..validation import validate_prompt
 
-MAX_SEED = 2**63 - 1
-MAX_STEPS = 200
-MAX_SIDE = 2048
 _MODEL_CHARS = 500
 TEXT_TO_IMAGE_FIELDS = ("prompt", "art_style", "style", "negative_prompt", "seed", "steps", "width", "height", "model")
+#: generate-3d's own fields; every other name is an option of the method (``.resolve()`` checks it)
 GENERATE_FIELDS = ("job_id", "prompt", "format", "quality", "method", "size_mm", "art_style", "style", "seed",
-                   "steps", "model")
-
-
-def _styles() -> tuple[str, ...]:
-    from ..pipeline.text_to_image import STYLES  # no torch at import
-
-    return tuple(STYLES)
-
-
-def _formats() -> tuple[str, ...]:
-    from ..mesh.export import EXPORTERS
-
-    return tuple(EXPORTERS)
-
-
-def _methods() -> tuple[str, ...]:
-    from ..learned import LEARNED
-    from ..mesh.methods import METHODS
-
-    return (*METHODS, *LEARNED)
-
-
-def _resolve(method: str, options: dict[str, Any], *, from_prompt: bool) -> dict[str, Any]:
-    """The method's options with defaults filled; InvalidInput for unknown names or values out of range."""
-    from ..learned import LEARNED, SHAP_E_TEXT_OPTIONS
-    from ..mesh.methods import METHODS
-    from ..mesh.options import resolve_options
-
-    if method == "shap-e" and from_prompt:
-        return resolve_options(method, SHAP_E_TEXT_OPTIONS, options)
-    return (LEARNED[method] if method in LEARNED else METHODS[method]).resolve(options)
+                   "steps", "model", "image_model", "depth_model")
 
 
 def _object(body: Any, route: str) -> dict[str, Any]:
@@ -62,21 +33,9 @@ def _object(body: Any, route: str) -> dict[str, Any]:
     return body
 
 
-def _integer(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer()):
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}, got {value!r}")
-    return int(check_number(name, value, low, high, integer=True))
-
-
-def _number(name: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidInput(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
-    return float(check_number(name, value, low, high))
-
-
-def _text(name: str, value: Any, limit: int) -> str:
-    if not isinstance(value, str) or "\x00" in value or len(value) > limit:
-        raise InvalidInput(f"{name} must be text of at most {limit} characters")
+def _text(name: str, value: Any, limit: int = _MODEL_CHARS) -> str:
+    if not isinstance(value, str) or not value or "\x00" in value or len(value) > limit:
+        raise InvalidInput(f"{name} must be text of 1 to {limit} characters")
     return value
 
 
@@ -84,25 +43,17 @@ def _style(body: dict[str, Any]) -> str | None:
     if "art_style" in body and "style" in body and body["art_style"] != body["style"]:
         raise InvalidInput("give art_style or style (its alias), not both with different values")
     style = body.get("art_style", body.get("style"))
-    if style is None:
-        return None
-    if style not in _styles():
-        raise InvalidInput(f"unknown style {style!r}; choose one of: {', '.join(_styles())}")
-    return style
+    return None if style is None else catalogue_module.catalogue().style(style).name
 
 
-def _run_values(body: dict[str, Any]) -> dict[str, Any]:
-    """seed, steps, model and negative_prompt, checked; only those given."""
-    out: dict[str, Any] = {}
-    if body.get("seed") is not None:
-        out["seed"] = _integer("seed", body["seed"], 0, MAX_SEED)
-    if body.get("steps") is not None:
-        out["steps"] = _integer("steps", body["steps"], 1, MAX_STEPS)
-    if body.get("model") is not None:
-        out["model"] = _text("model", body["model"], _MODEL_CHARS)
-    if body.get("negative_prompt") is not None:
-        out["negative_prompt"] = _text("negative_prompt", body["negative_prompt"], config.get("max_prompt_chars"))
-    return out
+def _checked(body: dict[str, Any], options: tuple, *, among: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The values of ``options`` given in ``body`` (not None), each checked; a name of ``among`` that is
+    given but not one of ``options`` is refused rather than ignored."""
+    known = {opt.name for opt in options}
+    for name in among:
+        if body.get(name) is not None and name not in known:
+            raise InvalidInput(f"{name} does not apply here; this run takes: {', '.join(sorted(known)) or 'none'}")
+    return {opt.name: opt.check(body[opt.name]) for opt in options if body.get(opt.name) is not None}
 
 
 def text_to_image_params(body: Any) -> dict[str, Any]:
@@ -112,23 +63,22 @@ def text_to_image_params(body: Any) -> dict[str, Any]:
     if unknown:
         raise InvalidInput(f"unknown field {unknown[0]!r} for text-to-image; the fields are: {', '.join(TEXT_TO_IMAGE_FIELDS)}")
     if body.get("prompt") is None:
-        raise InvalidInput("text-to-image needs a prompt: send {\"prompt\": \"a small ceramic owl\"}")
+        raise InvalidInput('text-to-image needs a prompt: send {"prompt": "a small ceramic owl"}')
     params: dict[str, Any] = {"prompt": validate_prompt(body["prompt"])}
     style = _style(body)
     if style is not None:
         params["style"] = style
-    params.update(_run_values(body))
-    for side in ("width", "height"):
-        if body.get(side) is not None:
-            value = _integer(side, body[side], 64, MAX_SIDE)
-            if value % 8:
-                raise InvalidInput(f"{side} must be a multiple of 8, got {value}; try {value // 8 * 8}")
-            params[side] = value
+    params.update(_checked(body, catalogue_module.catalogue().generation))
+    if body.get("model") is not None:
+        params["model"] = _text("model", body["model"])
+    if body.get("negative_prompt") is not None:
+        params["negative_prompt"] = _text("negative_prompt", body["negative_prompt"], config.get("max_prompt_chars"))
     return params
 
 
 def generate_3d_params(body: Any) -> tuple[str | None, dict[str, Any]]:
     """The source job id (or None for a prompt) and the worker's keywords from a ``generate-3d`` body."""
+    cat = catalogue_module.catalogue()
     body = _object(body, "generate-3d")
     source, prompt = body.get("job_id"), body.get("prompt")
     if (source is None) == (prompt is None):
@@ -136,32 +86,33 @@ def generate_3d_params(body: Any) -> tuple[str | None, dict[str, Any]]:
     if source is not None and not isinstance(source, str):
         raise InvalidInput(f"job_id must be a job id string, got {source!r}")
     fmt = body.get("format", "stl")
-    if not isinstance(fmt, str) or fmt.lower() not in _formats():
-        raise UnsupportedFormat(f"cannot export the format {fmt!r}; use one of: {', '.join(_formats())}")
-    method = body.get("method", "shap-e" if prompt is not None else "relief")
-    if method not in _methods():
-        raise InvalidInput(f"unknown method {method!r}; choose one of: {', '.join(_methods())}")
+    if not isinstance(fmt, str) or fmt.lower() not in cat.formats:
+        raise UnsupportedFormat(f"cannot export the format {fmt!r}; use one of: {', '.join(cat.formats)}")
+    method = cat.method(body.get("method", "shap-e" if prompt is not None else "relief"))
+    quality, size = cat.common
     params: dict[str, Any] = {
         "format": fmt.lower(),
-        "method": method,
-        "quality": _integer("quality", body.get("quality", 7), 1, 10),
-        "size_mm": _number("size_mm", body.get("size_mm", 100.0), config.get("min_size_mm"), config.get("max_size_mm")),
+        "method": method.name,
+        "quality": quality.check(body.get("quality", 7)),
+        "size_mm": size.check(body.get("size_mm", 100.0)),
     }
     options = {key: value for key, value in body.items() if key not in GENERATE_FIELDS}
-    params.update(_resolve(method, options, from_prompt=prompt is not None))
-    run = _run_values(body)
+    params.update(method.resolve(options, TEXT_TO_3D if prompt is not None else IMAGE_TO_3D))
+    models = [name for name in ("model", "image_model", "depth_model") if body.get(name) is not None]
     if prompt is not None:
         params["prompt"] = validate_prompt(prompt)
         style = _style(body)
         if style is not None:
             params["style"] = style
-        params.update(run)
+        params.update(_checked(body, cat.prompt_run_options(method.name), among=("seed", "steps")))
     else:
         if _style(body) is not None:
             raise InvalidInput("style applies to prompts only; this job starts from an image")
-        from ..learned import LEARNED
-
-        if run and method not in LEARNED:
-            raise InvalidInput(f"seed, steps and model apply to learned methods only, not to {method!r}")
-        params.update(run)
+        if not method.needs_weights and (models or body.get("seed") is not None or body.get("steps") is not None):
+            raise InvalidInput(f"seed, steps and model apply to learned methods and prompts only, not to {method.name!r}")
+        if [m for m in models if m != "model"]:
+            raise InvalidInput("image_model and depth_model apply to prompts only; give model for this method")
+        params.update(_checked(body, method.run_options, among=("seed", "steps")))
+    for name in models:
+        params[name] = _text(name, body[name])
     return (source, params)

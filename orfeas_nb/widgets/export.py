@@ -17,13 +17,11 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .. import config
+from ..catalogue import catalogue
 from ..errors import InvalidInput, OrfeasError
-from ..mesh.export import EXPORTERS
 from .panels import message_html
 
 DATA_URI_MAX_BYTES = 2 * 1024 * 1024
-MIME_TYPES = {"stl": "model/stl", "obj": "model/obj", "glb": "model/gltf-binary", "ply": "application/octet-stream",
-              "3mf": "model/3mf"}
 _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -56,7 +54,8 @@ def download_html(path: Path) -> str:
         href = urllib.parse.quote(relative.as_posix())
         return f'<a href="{href}" download="{name}" class="orfeas-download">{label}</a>'
     if size <= DATA_URI_MAX_BYTES:
-        mime = MIME_TYPES.get(path.suffix.lstrip(".").lower(), "application/octet-stream")
+        spec = catalogue().formats.get(path.suffix.lstrip(".").lower())
+        mime = spec.media_type if spec is not None else "application/octet-stream"
         payload = base64.b64encode(path.read_bytes()).decode("ascii")
         return f'<a href="data:{mime};base64,{payload}" download="{name}" class="orfeas-download">{label}</a>'
     return message_html(
@@ -74,7 +73,7 @@ class ExportPanel(widgets.VBox):
     def __init__(self):
         self.model = None
         self.last_path: Path | None = None
-        self.format = widgets.Dropdown(options=list(EXPORTERS), value="stl", description="Format")
+        self.format = widgets.Dropdown(options=list(catalogue().formats), value="stl", description="Format")
         self.name = widgets.Text(value="model", description="File name")
         self.save_button = widgets.Button(description="Save", icon="download", disabled=True,
                                           tooltip="write the full-resolution mesh and offer a download")

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 import traitlets
 from PIL import Image
 
-from .. import config
+from ..catalogue import MethodSpec, catalogue
 from ..errors import InvalidInput, OrfeasError
-from ..mesh.methods import METHODS
-from ..mesh.options import Option
-from ..validation import LoadedImage, check_number, load_image, validate_prompt
+from ..options import QUALITY, Option, size_option
+from ..validation import LoadedImage, load_image, validate_prompt
 
 THUMBNAIL_PX = 160
 _WIDE = {"description_width": "110px"}
@@ -31,9 +31,13 @@ def message_html(text: str, *, error: bool = False) -> str:
 
 
 class PromptPanel(widgets.VBox):
-    """Prompt, style, seed, steps and negative prompt for text → image → 3D."""
+    """Prompt, style, seed, steps and negative prompt for text → image → 3D.
 
-    def __init__(self, styles: tuple[str, ...]):
+    ``run_options`` are the seed and steps :class:`Option` values that bound the fields (default: the
+    catalogue's text→image ones); :meth:`set_run_options` swaps them when the method changes.
+    """
+
+    def __init__(self, styles: Sequence[str], run_options: tuple[Option, ...] | None = None):
         self.prompt = widgets.Textarea(placeholder="a small ceramic owl", description="Prompt", style=_WIDE,
                                        layout=widgets.Layout(width="95%"))
         self.style_choice = widgets.Dropdown(options=styles, value=styles[0], description="Style", style=_WIDE)
@@ -43,17 +47,28 @@ class PromptPanel(widgets.VBox):
                                             layout=widgets.Layout(width="95%"))
         super().__init__([self.prompt, self.style_choice, self.seed, self.steps, self.negative_prompt])
         self.add_class("orfeas-prompt")
+        self.run_options: dict[str, Option] = {}
+        self.set_run_options(run_options or catalogue().prompt_run_options())
 
-    @staticmethod
-    def _whole(name: str, text: str, low: int, high: int) -> int | None:
+    def set_run_options(self, run_options: tuple[Option, ...]) -> None:
+        """Bound the seed and steps fields by these options (tooltips and placeholders follow)."""
+        self.run_options = {opt.name: opt for opt in run_options if opt.name in ("seed", "steps")}
+        for name, field in (("seed", self.seed), ("steps", self.steps)):
+            opt = self.run_options[name]
+            field.tooltip = f"{opt.doc} ({opt.low}–{opt.high})"
+            if name == "steps":
+                field.placeholder = "model default" if opt.default is None else f"default {opt.default}"
+
+    def _whole(self, name: str, text: str) -> int | None:
+        opt = self.run_options[name]
         text = text.strip()
         if not text:
             return None
         try:
             value = int(text)
         except ValueError:
-            raise InvalidInput(f"{name} must be a whole number between {low} and {high}, got {text!r}") from None
-        return int(check_number(name, value, low, high, integer=True))
+            raise InvalidInput(f"{name} must be a whole number between {opt.low} and {opt.high}, got {text!r}") from None
+        return opt.check(value)
 
     def values(self) -> dict:
         """The checked prompt settings: prompt, style, seed (None = random), steps, negative_prompt."""
@@ -61,8 +76,8 @@ class PromptPanel(widgets.VBox):
         return {
             "prompt": validate_prompt(self.prompt.value),
             "style": self.style_choice.value,
-            "seed": self._whole("seed", self.seed.value, 0, 2**63 - 1),
-            "steps": self._whole("steps", self.steps.value, 1, 200),
+            "seed": self._whole("seed", self.seed.value),
+            "steps": self._whole("steps", self.steps.value),
             "negative_prompt": negative or None,
         }
 
@@ -123,9 +138,14 @@ def thumbnail_png(image: Image.Image, size: int = THUMBNAIL_PX) -> bytes:
     return buffer.getvalue()
 
 
+def option_label(option: Option) -> str:
+    """The label a control shows: the option's human label and its unit, e.g. "Relief height (mm)"."""
+    return f"{option.label} ({option.unit})" if option.unit else option.label
+
+
 def option_widget(option: Option) -> widgets.ValueWidget:
-    """The control for one declared method option, bounded by its range or choices."""
-    common = {"description": option.name, "tooltip": option.doc, "style": _WIDE}
+    """The control for one declared method option: bounded by its range or choices, labelled, with its help as tooltip."""
+    common = {"description": option_label(option), "tooltip": option.doc, "style": _WIDE}
     if isinstance(option.default, bool):
         return widgets.Checkbox(value=option.default, indent=False, **common)
     if option.choices is not None:
@@ -138,18 +158,20 @@ def option_widget(option: Option) -> widgets.ValueWidget:
 class ParametersPanel(widgets.VBox):
     """Method, quality, size in mm, and the chosen method's own options (rebuilt when the method changes).
 
-    ``methods`` maps each name to (summary, declared options); the default is the weight-free registry.
+    ``methods`` are the catalogue's method specs (the default: all of them); quality and size are bounded
+    by the catalogue's common options.
     """
 
-    def __init__(self, methods: dict[str, tuple[str, tuple[Option, ...]]] | None = None, *, quality: int = 7,
-                 size_mm: float = 100.0):
-        self._methods = methods or {name: (m.summary, m.options) for name, m in METHODS.items()}
+    def __init__(self, methods: Mapping[str, MethodSpec] | None = None, *, quality: int = 7, size_mm: float = 100.0):
+        self._methods = methods or catalogue().methods
         self.method = widgets.Dropdown(options=list(self._methods), value=next(iter(self._methods)),
                                        description="Method", style=_WIDE)
         self.summary = widgets.HTML()
-        self.quality = widgets.IntSlider(value=quality, min=1, max=10, description="Quality", style=_WIDE)
-        self.size_mm = widgets.BoundedFloatText(value=size_mm, min=config.get("min_size_mm"),
-                                                max=config.get("max_size_mm"), description="Size (mm)", style=_WIDE)
+        size = size_option()
+        self.quality = widgets.IntSlider(value=quality, min=QUALITY.low, max=QUALITY.high, description=option_label(QUALITY),
+                                         tooltip=QUALITY.doc, style=_WIDE)
+        self.size_mm = widgets.BoundedFloatText(value=size_mm, min=size.low, max=size.high, description=option_label(size),
+                                                tooltip=size.doc, style=_WIDE)
         self.options_box = widgets.VBox()
         self.option_widgets: dict[str, widgets.ValueWidget] = {}
         super().__init__([self.method, self.summary, self.quality, self.size_mm, self.options_box])
@@ -158,9 +180,9 @@ class ParametersPanel(widgets.VBox):
         self._show_options(self.method.value)
 
     def _show_options(self, method: str) -> None:
-        summary, declared = self._methods[method]
-        self.summary.value = message_html(summary)
-        self.option_widgets = {opt.name: option_widget(opt) for opt in declared}
+        spec = self._methods[method]
+        self.summary.value = message_html(spec.summary)
+        self.option_widgets = {opt.name: option_widget(opt) for opt in spec.options}
         self.options_box.children = tuple(self.option_widgets.values())
 
     def values(self) -> dict:

@@ -19,25 +19,14 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import api
-from ..errors import InvalidInput, OrfeasError
+from ..catalogue import catalogue
+from ..errors import OrfeasError
 from ..jobs import CANCELLED, DONE, Job, JobQueue
-from ..learned import LEARNED
-from ..mesh.methods import METHODS
 from .export import ExportPanel
 from .panels import ParametersPanel, ProgressPanel, PromptPanel, UploadPanel
 from .view import MeshView, preview_arrays
 
 IMAGE_TAB, PROMPT_TAB = 0, 1
-
-
-def _styles() -> tuple[str, ...]:
-    from ..pipeline.text_to_image import STYLES  # no torch at import: only the preset table
-
-    return tuple(STYLES)
-
-
-def _declared() -> dict[str, tuple[str, tuple]]:
-    return {name: (m.summary, m.options) for name, m in {**METHODS, **LEARNED}.items()}
 
 
 class Studio(widgets.VBox):
@@ -55,13 +44,15 @@ class Studio(widgets.VBox):
         self.max_faces = max_faces
         self._started = 0.0
         self._queue = JobQueue(max_waiting=1)
+        cat = catalogue()
+        method = cat.method(method).name
         self.upload = UploadPanel()
-        self.prompt = PromptPanel(_styles())
+        self.prompt = PromptPanel(tuple(cat.styles), cat.prompt_run_options(method))
         self.source = widgets.Tab(children=[self.upload, self.prompt], titles=("Image", "Prompt"))
-        self.parameters = ParametersPanel(_declared(), quality=quality, size_mm=size_mm)
-        if method not in self.parameters.method.options:
-            raise InvalidInput(f"unknown method {method!r}; choose one of: {', '.join(self.parameters.method.options)}")
+        self.parameters = ParametersPanel(cat.methods, quality=quality, size_mm=size_mm)
         self.parameters.method.value = method
+        self.parameters.method.observe(
+            lambda change: self.prompt.set_run_options(cat.prompt_run_options(change["new"])), names="value")
         self.generate_button = widgets.Button(description="Generate", button_style="primary", icon="play",
                                               tooltip="make a 3D model from the picture or the prompt")
         self.generate_button.add_class("orfeas-generate")
@@ -135,7 +126,7 @@ class Studio(widgets.VBox):
 
     def _image_job(self, job: Job, image: bytes, settings: dict, options: dict) -> tuple:
         job.update(0.05, f"building the mesh ({settings['method']})")
-        learned = settings["method"] in LEARNED
+        learned = catalogue().method(settings["method"]).needs_weights
         hooks = self._hooks(job, 0.05, 0.8, "model") if learned else {}
         model = api.image_to_3d(image, **settings, **options, **hooks)
         return self._finish_model(job, model)
@@ -151,7 +142,7 @@ class Studio(widgets.VBox):
         image = api.text_to_image(prompt, style=text["style"], negative_prompt=text["negative_prompt"], **run,
                                   **self._hooks(job, 0.02, 0.5, "text → image"))
         job.update(0.5, f"building the mesh ({settings['method']})")
-        learned = settings["method"] in LEARNED
+        learned = catalogue().method(settings["method"]).needs_weights
         hooks = self._hooks(job, 0.5, 0.8, "depth") if learned else {}
         model = api.image_to_3d(image, **settings, **options, **hooks)
         record = image.info.get("orfeas") or {}

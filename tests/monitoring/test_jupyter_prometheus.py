@@ -194,7 +194,7 @@ def stack(tmp_path):
 def test_kernels_metrics_reach_prometheus_and_the_failure_alert_fires(stack, tmp_path):
     jupyter, prometheus, clients = stack
     # refused without the token, or with a wrong one
-    for path in ("/orfeas/metrics", "/orfeas/health"):
+    for path in ("/orfeas/metrics", "/orfeas/health-detailed"):
         assert jupyter.status_without(path, token=None) == 403
         assert jupyter.status_without(path, token="wrong") == 403
 
@@ -207,8 +207,8 @@ def test_kernels_metrics_reach_prometheus_and_the_failure_alert_fires(stack, tmp
     labels = {"type": "image_to_3d", "provider": "relief"}
     assert sample(families, "orfeas_generations_total", **labels, status="success") == 2
     assert sample(families, "orfeas_mesh_triangles_sum", **labels) == sum(faces)
-    health = json.loads(jupyter.request("/orfeas/health")[1])
-    assert health["status"] == "ok" and health["kernels"] == 2 and health["memory"]["total_bytes"] > 0
+    health = json.loads(jupyter.request("/orfeas/health-detailed")[1])
+    assert health["status"] == "healthy" and health["kernels"] == 2 and health["memory"]["total_bytes"] > 0
     folder = Path(health["metrics_dir"])
     assert folder.parent == jupyter.runtime
 

@@ -27,6 +27,12 @@ def routes(app: Application) -> list[str]:
     return [inner.matcher.regex.pattern for host in app.default_router.rules for inner in getattr(host.target, "rules", [])]
 
 
+@pytest.fixture(autouse=True)
+def _jobs_dir(tmp_path, monkeypatch):
+    """The extension's job store goes to a temporary folder, never into the user's Jupyter data dir."""
+    monkeypatch.setenv("ORFEAS_JOBS_DIR", str(tmp_path / "jobs"))
+
+
 def test_load_prepares_a_private_folder_that_kernels_inherit(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV, raising=False)
     app = fake_serverapp(tmp_path)
@@ -38,8 +44,10 @@ def test_load_prepares_a_private_folder_that_kernels_inherit(tmp_path, monkeypat
         assert folder.parent == tmp_path / "runtime"
         assert any(p.startswith("/jh/orfeas/metrics") for p in routes(app.web_app))
         assert any(p.startswith("/jh/orfeas/health") for p in routes(app.web_app))
-        health = server._health(state, kernels=2)
-        assert health["status"] == "ok" and health["kernels"] == 2
+        assert any(p.startswith("/jh/orfeas/health-detailed") for p in routes(app.web_app))
+        engine = {"state": "idle", "reason": None}
+        health = server.detailed_health(app.web_app.settings, 2, engine)
+        assert health["status"] == "healthy" and health["kernels"] == 2 and health["engine"] is engine
         assert health["memory"]["total_bytes"] > 0 and health["gpus"] == []
         assert state["registry"].get_sample_value("orfeas_memory_total_bytes") > 0
     finally:
@@ -78,4 +86,6 @@ def test_without_prometheus_client_the_server_still_starts(tmp_path, no_promethe
     server._load_jupyter_server_extension(app)
     assert server.SETTINGS_KEY not in app.web_app.settings
     assert ENV not in os.environ
+    assert not any(p.startswith("/jh/orfeas/metrics") for p in routes(app.web_app))
+    assert any(p.startswith("/jh/orfeas/health") for p in routes(app.web_app))  # the API is served all the same
     assert "pip install 'orfeas_nb[metrics]'" in caplog.text

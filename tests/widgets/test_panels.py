@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import orfeas_nb
 from orfeas_nb.errors import InvalidInput
-from orfeas_nb.learned import LEARNED
-from orfeas_nb.mesh.methods import METHODS
 from orfeas_nb.widgets.panels import ParametersPanel, ProgressPanel, PromptPanel, UploadPanel
 
 from ..conftest import png_bytes
@@ -18,7 +17,7 @@ from .conftest import upload_state
 
 pytestmark = pytest.mark.unit
 
-DECLARED = {name: (m.summary, m.options) for name, m in {**METHODS, **LEARNED}.items()}
+DECLARED = orfeas_nb.catalogue().methods
 
 
 def test_an_uploaded_picture_is_checked_and_shown_as_a_thumbnail(logo_bytes):
@@ -94,7 +93,7 @@ def test_parameters_show_the_chosen_methods_declared_options(method):
     panel = ParametersPanel(DECLARED)
     index = list(DECLARED).index(method)
     panel.method.set_state({"index": index})
-    _, declared = DECLARED[method]
+    declared = DECLARED[method].options
     assert list(panel.option_widgets) == [opt.name for opt in declared]
     for opt in declared:
         control = panel.option_widgets[opt.name]
