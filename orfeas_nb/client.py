@@ -339,15 +339,10 @@ class Client:
                    style: str = "realistic", image_model: str | None = None, depth_model: str | None = None,
                    format: str = "stl", progress: bool = True, callback: Any = None, cancel: Any = None,
                    **options: Any) -> Any:
-        """:func:`orfeas_nb.text_to_3d` on the server (run keywords such as ``model``, ``seed``, ``steps`` go along;
-        ``image_model`` is sent as the server's ``model`` when the method is not Shap-E).
-        """
-        if depth_model is not None:
-            raise InvalidInput("depth_model cannot be chosen over HTTP: the server uses its ORFEAS_DEPTH_MODEL")
-        if image_model is not None and method != "shap-e":
-            options = {**options, "model": image_model}
+        """:func:`orfeas_nb.text_to_3d` on the server (run keywords such as ``model``, ``seed``, ``steps`` go along)."""
+        given = {"image_model": image_model, "depth_model": depth_model}
         body = {"prompt": prompt, "method": method, "quality": quality, "size_mm": size_mm, "style": style,
-                "format": format, **options}
+                "format": format, **{key: value for key, value in given.items() if value is not None}, **options}
         status = self.run("generate-3d", body, progress=progress, callback=callback, cancel=cancel,
                           desc=f"text_to_3d({method})")
         return self.model(status, format)

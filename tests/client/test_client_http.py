@@ -173,16 +173,15 @@ def test_a_generation_sends_json_with_the_options():
     assert json.loads(seen[0].content) == {"job_id": "u1", "quality": 7, "height_mm": 6.0}
 
 
-def test_text_to_3d_sends_image_model_as_the_servers_model_and_refuses_depth_model():
+def test_text_to_3d_sends_the_run_keywords_and_models():
     seen = []
     client = client_with([(400, {"error": {"type": "InvalidInput", "message": "stop here"}}, {})], seen)
     with pytest.raises(errors.InvalidInput, match="stop here"):
-        client.text_to_3d("a pawn", method="relief", image_model="tiny-sd", seed=3, progress=False)
-    assert json.loads(seen[0].content) == {"prompt": "a pawn", "method": "relief", "quality": 7, "size_mm": 100.0,
-                                           "style": "realistic", "format": "stl", "model": "tiny-sd", "seed": 3}
-    with pytest.raises(errors.InvalidInput, match="depth_model cannot be chosen over HTTP"):
-        client.text_to_3d("a pawn", method="depth", depth_model="d")
-    assert len(seen) == 1
+        client.text_to_3d("a pawn", method="depth", image_model="tiny-sd", depth_model="tiny-depth", seed=3,
+                          progress=False)
+    assert json.loads(seen[0].content) == {"prompt": "a pawn", "method": "depth", "quality": 7, "size_mm": 100.0,
+                                           "style": "realistic", "format": "stl", "image_model": "tiny-sd",
+                                           "depth_model": "tiny-depth", "seed": 3}
 
 
 def test_the_client_module_is_light():
