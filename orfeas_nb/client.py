@@ -135,11 +135,12 @@ class Client:
 
     ``url`` is the server's URL as Jupyter prints it (its base_url included; a ``?token=`` in it is used);
     ``token`` defaults to that or ``ORFEAS_TOKEN``. ``retries`` bounds the retries of a 429 answer;
+    a job's status is polled at a tenth of the time waited so far, at least every ``poll_interval`` seconds;
     ``transport`` is an httpx transport (custom TLS or proxies; tests use ``httpx.MockTransport``).
     """
 
     def __init__(self, url: str, token: str | None = None, *, timeout: float = 60.0, retries: int = 5,
-                 poll_interval: float = 0.25, transport: httpx.BaseTransport | None = None):
+                 poll_interval: float = 1.0, transport: httpx.BaseTransport | None = None):
         self.url, token = _split_url(url, token)
         self.api = self.url + "orfeas/"
         self.retries = retries
@@ -252,7 +253,7 @@ class Client:
         if cancel is not None and not callable(getattr(cancel, "is_set", None)):
             raise InvalidInput(f"cancel must be a threading.Event (anything with is_set()), got {type(cancel).__name__}")
         bar = _Bar(progress, desc, callback)
-        delay = 0.02
+        started = time.monotonic()
         try:
             while True:
                 if cancel is not None and cancel.is_set():
@@ -262,11 +263,12 @@ class Client:
                 bar.show(status.get("progress") or 0.0, status.get("message") or status["status"])
                 if status["status"] in FINISHED:
                     break
+                # a tenth of the time waited so far (the end is noticed within ~10 %), from 20 ms up to poll_interval
+                delay = min(self.poll_interval, max(0.02, 0.1 * (time.monotonic() - started)))
                 if cancel is not None:
                     cancel.wait(delay)
                 else:
                     time.sleep(delay)
-                delay = min(delay * 1.5, self.poll_interval)
         except KeyboardInterrupt:
             self._cancel_quietly(job_id)
             raise
