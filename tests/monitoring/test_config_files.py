@@ -17,7 +17,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from orfeas_nb.monitoring.collector import HostCollector
-from orfeas_nb.monitoring.definitions import metrics
+from orfeas_nb.monitoring.definitions import metrics, request_metrics
 from orfeas_nb.monitoring.readers import GpuMemory, HostSnapshot
 from orfeas_nb.monitoring.record import record_generation
 
@@ -32,6 +32,7 @@ def exported_names() -> set[str]:
     """Every sample name the package exports, with one generation recorded and a GPU present."""
     registry = CollectorRegistry()
     metrics(registry).jobs_in_progress.set(0)
+    request_metrics(registry).observe("GET", "jobs/{id}", 200, 0.01)
     with record_generation("image_to_3d", "relief", registry=registry) as generation:
         generation.stages["mesh"] = 0.1
         generation.triangles = 10
@@ -48,7 +49,8 @@ def test_contract_metric_names_are_exported():
     names = exported_names()
     for name in ("orfeas_generations_total", "orfeas_generation_duration_seconds_bucket", "orfeas_gpu_memory_bytes",
                  "orfeas_cpu_usage_percent", "orfeas_memory_usage_bytes", "orfeas_jobs_in_progress",
-                 "orfeas_job_queue_length", "orfeas_mesh_triangles_bucket", "orfeas_stage_duration_seconds_bucket"):
+                 "orfeas_job_queue_length", "orfeas_mesh_triangles_bucket", "orfeas_stage_duration_seconds_bucket",
+                 "orfeas_requests_total", "orfeas_request_duration_seconds_bucket"):
         assert name in names
 
 
@@ -75,7 +77,7 @@ def test_prometheus_config_without_token_file_is_refused(tmp_path):
 def test_alert_rules_are_valid_and_unit_tested():
     result = promtool("check", "rules", "alerts.yml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 4 rules found" in result.stdout
+    assert "SUCCESS: 6 rules found" in result.stdout
     result = promtool("test", "rules", "alerts_test.yml")
     assert result.returncode == 0, result.stdout + result.stderr
     rules = yaml.safe_load((MONITORING / "alerts.yml").read_text())["groups"][0]["rules"]
@@ -83,18 +85,23 @@ def test_alert_rules_are_valid_and_unit_tested():
     firing = {case["alertname"] for test in tests for case in test["alert_rule_test"] if case["exp_alerts"]}
     quiet = {case["alertname"] for test in tests for case in test["alert_rule_test"] if not case["exp_alerts"]}
     names = {rule["alert"] for rule in rules}
-    assert names == {"OrfeasGenerationFailureRatioHigh", "OrfeasGenerationSlow", "OrfeasGpuMemoryNearLimit", "OrfeasTargetDown"}
+    assert names == {"OrfeasGenerationFailureRatioHigh", "OrfeasGenerationSlow", "OrfeasGpuMemoryNearLimit", "OrfeasTargetDown",
+                     "OrfeasApiServerErrorsHigh", "OrfeasApiSlow"}
     assert firing == names and quiet == names  # each alert is shown to fire and to stay quiet
 
 
-def test_a_broken_alert_test_fails(tmp_path):
+@pytest.mark.parametrize(("threshold", "higher", "alert"), [("> 0.2", "> 0.5", "OrfeasGenerationFailureRatioHigh"),
+                                                         ("> 0.05", "> 0.5", "OrfeasApiServerErrorsHigh"),
+                                                         ("))) > 1\n", "))) > 5\n", "OrfeasApiSlow")])
+def test_a_broken_alert_test_fails(tmp_path, threshold, higher, alert):
     """promtool really checks: the same tests against a rule with a higher threshold fail."""
     shutil.copy(MONITORING / "alerts_test.yml", tmp_path)
-    text = (MONITORING / "alerts.yml").read_text().replace("> 0.2", "> 0.5")
-    (tmp_path / "alerts.yml").write_text(text)
+    text = (MONITORING / "alerts.yml").read_text()
+    assert text.count(threshold) == 1
+    (tmp_path / "alerts.yml").write_text(text.replace(threshold, higher))
     result = promtool("test", "rules", "alerts_test.yml", cwd=tmp_path)
     assert result.returncode != 0
-    assert "OrfeasGenerationFailureRatioHigh" in result.stdout + result.stderr
+    assert alert in result.stdout + result.stderr
 
 
 def dashboard_expressions() -> list[str]:
@@ -117,7 +124,8 @@ def test_every_dashboard_and_alert_expression_names_exported_metrics():
 def test_dashboard_has_the_panels_operators_need():
     dashboard = json.loads((MONITORING / "grafana" / "dashboards" / "orfeas.json").read_text())
     titles = {panel["title"] for panel in dashboard["panels"]}
-    assert {"Generation rate", "p95 generation time", "Success ratio", "GPU memory", "CPU", "Memory"} <= titles
+    assert {"Generation rate", "p95 generation time", "Success ratio", "GPU memory", "CPU", "Memory",
+            "Request rate", "p95 request latency", "5xx ratio"} <= titles
     ids = [panel["id"] for panel in dashboard["panels"]]
     assert len(ids) == len(set(ids))
     datasource = yaml.safe_load((MONITORING / "grafana/provisioning/datasources/prometheus.yml").read_text())

@@ -252,8 +252,13 @@ def test_request_metrics_count_every_request_by_route_template(api):
     assert metric(api, "orfeas_requests_total", method="GET", endpoint="jobs/{id}", status="404") == missing_before + 1
     assert metric(api, "orfeas_request_duration_seconds_count", method="GET", endpoint="jobs/{id}") == count_before + 4
     assert metric(api, "orfeas_requests_total", method="GET", endpoint="health", status="200") >= 1
-    assert metric(api, "orfeas_requests_total", method="GET", endpoint="unknown", status="404") >= 1
+    unknown_before = metric(api, "orfeas_requests_total", method="GET", endpoint="unknown", status="404")
+    api.call("GET", f"no/such/{UNKNOWN}")
+    assert metric(api, "orfeas_requests_total", method="GET", endpoint="unknown", status="404") == unknown_before + 1
     text = api.call("GET", "metrics").text
     assert UNKNOWN not in text  # never the raw path
     # jobs run by the engine's workers count as generations
-    assert metric(api, "orfeas_generations_total", type="image_to_3d", provider="relief", status="success") >= 1
+    made = metric(api, "orfeas_generations_total", type="image_to_3d", provider="relief", status="success")
+    accepted = api.call("POST", "generate-3d", json={"job_id": job_id, "quality": 1})
+    assert api.wait_job(accepted.json()["job_id"])["status"] == "done"
+    assert metric(api, "orfeas_generations_total", type="image_to_3d", provider="relief", status="success") == made + 1
