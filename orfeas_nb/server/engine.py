@@ -76,6 +76,7 @@ class Engine:
         self._futures: dict[str, Any] = {}
         self._start_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(4, thread_name_prefix="orfeas-engine")
+        self._probe = ThreadPoolExecutor(1, thread_name_prefix="orfeas-engine-probe")
         self._closed = threading.Event()
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -120,6 +121,7 @@ class Engine:
         """Stop the housekeeping, the client and a local cluster."""
         self._closed.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._probe.shutdown(wait=False, cancel_futures=True)
         with contextlib.suppress(Exception):
             if self._client is not None:
                 self._client.close()
@@ -148,8 +150,9 @@ class Engine:
         """What health-detailed shows: state, workers, running and queued jobs, scheduler."""
         pids: dict[str, int] = {}
         if self._client is not None:
-            with contextlib.suppress(Exception):  # workers answer from a thread of their own, even when busy
-                pids = self._client.run(os.getpid, on_error="ignore")
+            # workers answer from a thread of their own, even when busy; a scheduler that hangs costs 2 s at most
+            with contextlib.suppress(Exception):
+                pids = self._probe.submit(self._client.run, os.getpid, on_error="ignore").result(timeout=2)
         return {"state": self.state, "reason": self.reason, "scheduler": self.scheduler or "local",
                 "workers": len(pids), "worker_pids": sorted(pids.values()),
                 "running": self.store.count(RUNNING), "queued": self.store.count(QUEUED)}
@@ -157,6 +160,8 @@ class Engine:
     # -- jobs -------------------------------------------------------------------------------------
     def submit(self, job_id: str, kind: str, params: dict[str, Any], image_path: Path | None = None) -> None:
         """Send a queued job to Dask (from a background thread: this returns at once)."""
+        if self._client is None:
+            self.state = "starting"  # health says "online" from now until the workers are up
         self._pool.submit(self._submit, job_id, kind, params, image_path)
 
     def _submit(self, job_id: str, kind: str, params: dict[str, Any], image_path: Path | None) -> None:

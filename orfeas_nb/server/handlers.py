@@ -177,7 +177,7 @@ def _store_upload(store: Any, data: bytes, client: str | None) -> dict[str, Any]
     preview = loaded.image.copy()
     preview.thumbnail((512, 512))
     buffer = io.BytesIO()
-    preview.save(buffer, format="PNG")
+    preview.save(buffer, format="PNG", compress_level=1)  # 4× faster than the default, 10% larger
     job_id = new_id()
     store.publish(job_id, {"input": data, "preview.png": buffer.getvalue()})
     width, height = loaded.size

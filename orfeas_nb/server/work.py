@@ -111,7 +111,7 @@ def _png(image: Any, max_side: int | None = None) -> bytes:
         image = image.copy()
         image.thumbnail((max_side, max_side))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1 if max_side else 6)
     return buffer.getvalue()
 
 

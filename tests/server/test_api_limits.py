@@ -33,6 +33,7 @@ def test_uploads_above_the_limit_get_413(api):
 def test_more_waiting_jobs_than_the_limit_get_429(api):
     slow = {"prompt": "a slow owl", "steps": 200, "width": 64, "height": 64}
     running = api.call("POST", "text-to-image", json=slow).json()["job_id"]
+    assert api.call("GET", "health", token=False).json() == {"status": "online"}  # the first job starts the engine
     # polls once a second: under the refill of 2 a second, so the rate limit stays out of this test
     wait_for(lambda: api.job(running)["status"] == "running", 300, "the first job to run", interval=1.0)
     waiting = api.call("POST", "text-to-image", json=slow)
@@ -44,6 +45,7 @@ def test_more_waiting_jobs_than_the_limit_get_429(api):
     assert api.call("DELETE", f"jobs/{waiting.json()['job_id']}").json()["status"] == "cancelled"
     api.call("DELETE", f"jobs/{running}")
     assert wait_for(lambda: api.job(running)["status"] == "cancelled", 120, "the cancel", interval=1.0)
+    assert api.call("GET", "health", token=False).json() == {"status": "ready"}
 
 
 def test_a_client_above_the_rate_limit_gets_429_and_health_stays_open(api):
