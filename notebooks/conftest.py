@@ -65,7 +65,8 @@ def pytest_runtest_setup(item):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark nbval cells ``notebook``, so ``-m notebook`` selects them and ``-m "not notebook"`` skips them."""
+    """Mark nbval cells ``notebook`` and ``slow``: ``-m notebook`` selects them, ``-m "not slow"`` (the fast lane) skips them."""
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebook)
+            item.add_marker(pytest.mark.slow)

@@ -23,6 +23,7 @@ _LAZY = {
     "Model3D": ("orfeas_nb.model", "Model3D"),
     "connect": ("orfeas_nb.client", "connect"),
     "Client": ("orfeas_nb.client", "Client"),
+    "reproduce": ("orfeas_nb.reproduction", "reproduce"),
     "Studio": ("orfeas_nb.widgets", "Studio"),
     "samples": ("orfeas_nb.samples", None),
     "errors": ("orfeas_nb.errors", None),

@@ -6,18 +6,19 @@ import datetime as _dt
 import functools
 import importlib.metadata
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .catalogue import TEXT_TO_3D, catalogue
-from .errors import mapped_errors
-from .learned import depth_solid, shap_e_solid, split_run_options
+from .errors import InvalidInput, mapped_errors
+from .learned import check_depth_model, depth_solid, shap_e_solid, split_run_options
 from .mesh.methods import METHODS
 from .mesh.quality import level
 from .model import Model3D
 from .monitoring.record import recorded
 from .options import QUALITY, size_option
 from .timing import Stages
-from .validation import load_image, validate_prompt
+from .validation import check_text, input_record, load_image, validate_prompt
 
 _VERSIONED = ("orfeas_nb", "numpy", "scipy", "pillow", "trimesh")
 
@@ -65,6 +66,7 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
     """
     started = time.perf_counter()
     stages = Stages()
+    check_text("method", method)
     spec = catalogue().method(method)
     if spec.needs_weights:
         return _learned_image_to_3d(image, method=method, quality=quality, size_mm=size_mm, options=options)
@@ -82,7 +84,7 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
         "parameters": {"quality": quality, "size_mm": size_mm, **resolved},
         "seed": None,
         "model": None,
-        "input": {"sha256": loaded.sha256, "format": loaded.format, "size_px": list(loaded.size)},
+        "input": input_record(loaded),
         "versions": package_versions(),
         "created": _now(),
         "triangles": len(result.mesh.faces),
@@ -142,7 +144,7 @@ def _learned_image_to_3d(image: Any, *, method: str, quality: Any, size_mm: Any,
             result, record = shap_e_solid(loaded.image, kind="image", quality=quality, size_mm=size_mm,
                                           options=resolved, stages=stages, run=run)
     parameters = {"quality": quality, "size_mm": size_mm, **resolved, "steps": result.info.get("steps")}
-    inputs = {"sha256": loaded.sha256, "format": loaded.format, "size_px": list(loaded.size)}
+    inputs = input_record(loaded)
     manifest = _learned_manifest("image_to_3d", method, parameters, record, result, stages, started, input=inputs)
     return Model3D(result.mesh, manifest)
 
@@ -165,7 +167,7 @@ def text_to_image(
     """Generate a picture from ``prompt`` with a diffusers text→image model; returns a ``PIL.Image.Image``.
 
     ``model`` is a hub id or a ``save_pretrained`` folder (default ``ORFEAS_TEXT_TO_IMAGE_MODEL``); ``style``
-    is one of realistic, cartoon, sculpture, low-poly, high-contrast. The seed (random when None) and
+    is a preset of ``orfeas_nb.catalogue().styles`` (realistic by default). The seed (random when None) and
     everything else needed to make the image again are in ``image.info["orfeas"]``. Hooks:
     ``callback(step, total)`` after each step, ``cancel`` a ``threading.Event`` that stops the job within
     one step (:class:`~orfeas_nb.errors.JobCancelled`).
@@ -190,6 +192,26 @@ def text_to_image(
     return result.image
 
 
+StageCallback = Callable[[str, int, int], None]
+
+
+def _stage_hooks(run: dict[str, Any], stage_callback: StageCallback | None, stage: str) -> dict[str, Any]:
+    """The run keywords of one stage, its ``callback(step, total)`` also reporting ``stage_callback(stage, step, total)``."""
+    if stage_callback is None:
+        return run
+    callback = run.get("callback")
+    if callback is not None and not callable(callback):
+        raise InvalidInput(f"callback must be a function taking (step, total), got {type(callback).__name__}")
+
+    def both(step: int, total: int) -> None:
+        if callback is not None:
+            callback(step, total)
+        stage_callback(stage, step, total)
+
+    stage_callback(stage, 0, 0)
+    return {**run, "callback": both}
+
+
 @recorded("text_to_3d", provider=_method_label)
 def text_to_3d(
     prompt: str,
@@ -200,39 +222,61 @@ def text_to_3d(
     style: str = "realistic",
     image_model: str | None = None,
     depth_model: str | None = None,
+    negative_prompt: str | None = None,
+    stage_callback: StageCallback | None = None,
     **options: Any,
 ) -> Model3D:
     """Turn ``prompt`` into a printable model: Shap-E directly, or text→image and then any image method.
 
     With ``method="shap-e"`` the run keywords (``model``, ``seed``, ``steps``, ``progress``, ``callback``,
     ``cancel``) go to Shap-E. With any other method (``relief``, ``lithophane``, ``depth``, …) they go to
-    :func:`text_to_image` (``model`` or ``image_model`` is the text→image model, ``style`` its preset),
-    the picture goes to :func:`image_to_3d` with the remaining options, and ``depth_model`` picks the
-    depth model. The manifest records the prompt and the picture's generation.
+    :func:`text_to_image` (``model`` or ``image_model`` is the text→image model, ``style`` its preset,
+    ``negative_prompt`` what to avoid), the picture goes to :func:`image_to_3d` with the remaining
+    options, and ``depth_model`` picks the depth model. The manifest records the prompt and the picture's
+    generation.
+
+    ``stage_callback(stage, step, total)`` follows the whole workflow: stage ``"text_to_image"`` (only for
+    methods that need a picture first), then ``"mesh"``. Each stage reports ``(0, 0)`` when it starts,
+    then ``(step, total)`` after each model step; a stage without model steps ends with ``(1, 1)``.
+    ``callback(step, total)`` still gets every model step.
 
     Example (with a model folder)::
 
         model = text_to_3d("a chess pawn", method="shap-e", quality=1, steps=2, model="tiny-shap-e")
     """
     text = validate_prompt(prompt)
+    check_text("method", method)
     spec = catalogue().method(method)
+    if stage_callback is not None and not callable(stage_callback):
+        raise InvalidInput(f"stage_callback must be a function taking (stage, step, total), got {type(stage_callback).__name__}")
     run, mesh_options = split_run_options(options)
     if not spec.reads_prompt:
+        _check_common(quality, size_mm)
+        spec.resolve(mesh_options, TEXT_TO_3D)  # refuse bad options (and a wrong depth model) before the picture is made
+        if spec.needs_weights:
+            check_depth_model(depth_model)
         image_run = {key: value for key, value in run.items() if key != "model"}
-        image = text_to_image(text, style=style, model=image_model or run.get("model"), **image_run)
+        image = text_to_image(text, style=style, negative_prompt=negative_prompt, model=image_model or run.get("model"),
+                              **_stage_hooks(image_run, stage_callback, "text_to_image"))
         hooks = {key: run[key] for key in ("progress", "callback", "cancel") if key in run}
-        extra = {"model": depth_model, **hooks} if method == "depth" else {}
+        extra = _stage_hooks({"model": depth_model, **hooks}, stage_callback, "mesh") if spec.needs_weights else {}
+        if not spec.needs_weights and stage_callback is not None:
+            stage_callback("mesh", 0, 0)
         model = image_to_3d(image, method=method, quality=quality, size_mm=size_mm, **mesh_options, **extra)
+        if not spec.needs_weights and stage_callback is not None:
+            stage_callback("mesh", 1, 1)
         record = image.info["orfeas"]
         model.manifest.update(task="text_to_3d", prompt=text, seed=record["seed"], image=record)
         return model
+    if negative_prompt is not None:
+        raise InvalidInput(f"{method} reads the prompt itself and takes no negative_prompt; leave it out")
     started = time.perf_counter()
     stages = Stages()
     quality, size_mm = _check_common(quality, size_mm)
     resolved = spec.resolve(mesh_options, TEXT_TO_3D)
     with mapped_errors("text_to_3d(shap-e)"):
         result, record = shap_e_solid(text, kind="text", quality=quality, size_mm=size_mm, options=resolved,
-                                      stages=stages, run=run)
+                                      stages=stages, run=_stage_hooks(run, stage_callback, "mesh"))
     parameters = {"quality": quality, "size_mm": size_mm, **resolved, "steps": result.info.get("steps")}
     manifest = _learned_manifest("text_to_3d", method, parameters, record, result, stages, started, prompt=text)
     return Model3D(result.mesh, manifest)

@@ -44,12 +44,12 @@ class MethodSpec:
     tasks: tuple[str, ...]
     options: tuple[Option, ...]
     run_options: tuple[Option, ...] = ()
-    text_options: tuple[Option, ...] = ()
+    text_options: tuple[Option, ...] | None = None
     reads_prompt: bool = False
 
     def options_for(self, task: str = IMAGE_TO_3D) -> tuple[Option, ...]:
-        """The mesh options of ``task`` (``image_to_3d`` or ``text_to_3d``)."""
-        return self.text_options if task == TEXT_TO_3D else self.options
+        """The mesh options of ``task`` (``image_to_3d`` or ``text_to_3d``; the same unless ``text_options`` says)."""
+        return self.text_options if task == TEXT_TO_3D and self.text_options is not None else self.options
 
     def option(self, name: str, task: str = IMAGE_TO_3D) -> Option:
         """One option (mesh or run) by name, or :class:`InvalidInput` naming the known ones."""
@@ -71,7 +71,7 @@ class MethodSpec:
             "tasks": list(self.tasks),
             "reads_prompt": self.reads_prompt,
             "options": [opt.to_dict() for opt in self.options],
-            "text_options": [opt.to_dict() for opt in self.text_options],
+            "text_options": [opt.to_dict() for opt in self.options_for(TEXT_TO_3D)],
             "run_options": [opt.to_dict() for opt in self.run_options],
         }
 
@@ -156,12 +156,9 @@ def _methods() -> dict[str, MethodSpec]:
     from .mesh.methods import METHODS
 
     tasks = (IMAGE_TO_3D, TEXT_TO_3D)
-    specs = [MethodSpec(m.name, m.summary, False, tasks, m.options, text_options=m.options) for m in METHODS.values()]
-    specs += [
-        MethodSpec(m.name, m.summary, True, tasks, m.options, m.run_options,
-                   m.options if m.text_options is None else m.text_options, m.reads_prompt)
-        for m in LEARNED.values()
-    ]
+    specs = [MethodSpec(m.name, m.summary, False, tasks, m.options) for m in METHODS.values()]
+    specs += [MethodSpec(m.name, m.summary, True, tasks, m.options, m.run_options, m.text_options, m.reads_prompt)
+              for m in LEARNED.values()]
     return {spec.name: spec for spec in specs}
 
 

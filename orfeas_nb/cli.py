@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 import traceback
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -183,42 +185,24 @@ def demo(out: Path | None, quality: int) -> None:
 def image_to_3d_command(image: Path, out: Path, method: str, quality: int, size_mm: float, options: tuple[str, ...]) -> None:
     """Turn IMAGE into a printable 3D model written to OUT."""
     image_to_3d = _generator().image_to_3d
+    from .files import check_output
     from .mesh.export import format_for
-    from .mesh.options import parse_option_text
+    from .mesh.options import parse_option_texts
+    from .model import manifest_path
 
     format_for(out)  # reject an unknown suffix before any work
-    parsed = dict(parse_option_text(text) for text in options)
+    check_output(out, sidecars=[manifest_path(out)], inputs=[image])
+    parsed = parse_option_texts(options)
     model = image_to_3d(image, method=method, quality=quality, size_mm=size_mm, **parsed)
     path = model.export(out)
     report = model.report()
     click.echo(f"wrote {path} ({report.triangles:,} triangles, watertight: {'yes' if report.watertight else 'NO'})")
 
 
-def _write_png(image, out: Path) -> Path:
-    """Write ``image`` as PNG (its orfeas record in a text chunk) plus the sidecar manifest, atomically."""
-    import io
-    import json
-
-    from PIL import PngImagePlugin
-
-    from .files import write_bytes, write_json
-    from .model import manifest_path
-
-    record = image.info.get("orfeas", {})
-    text = PngImagePlugin.PngInfo()
-    text.add_text("orfeas", json.dumps(record, default=str))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", pnginfo=text)
-    write_bytes(out, buffer.getvalue())
-    write_json(manifest_path(out), {**record, "file": out.name, "format": "png"})
-    return out
-
-
 def _check_png(out: Path) -> None:
-    from .errors import UnsupportedFormat
+    from .picture import check_png_output
 
-    if out.suffix.lower() != ".png":
-        raise UnsupportedFormat(f"text-to-image writes PNG: give -o a name ending in .png, not {out.name!r}")
+    check_png_output(out)
 
 
 _model_option = click.option("--model", default=None, metavar="ID|DIR", help="hub id or save_pretrained folder")
@@ -246,7 +230,9 @@ def text_to_image_command(prompt: str, out: Path, model: str | None, style: str,
     _check_png(out)
     image = text_to_image(prompt, model=model, style=style, seed=seed, steps=steps, width=width, height=height,
                           negative_prompt=negative_prompt)
-    _write_png(image, out)
+    from .picture import save_png
+
+    save_png(image, out)
     click.echo(f"wrote {out} ({image.width}×{image.height}, seed {image.info['orfeas']['seed']})")
 
 
@@ -271,11 +257,14 @@ def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_m
                        steps: int | None, options: tuple[str, ...]) -> None:
     """Turn PROMPT into a printable 3D model written to OUT."""
     text_to_3d = _generator().text_to_3d
+    from .files import check_output
     from .mesh.export import format_for
-    from .mesh.options import parse_option_text
+    from .mesh.options import parse_option_texts
+    from .model import manifest_path
 
     format_for(out)  # reject an unknown suffix before any work
-    parsed = dict(parse_option_text(text) for text in options)
+    check_output(out, sidecars=[manifest_path(out)])
+    parsed = parse_option_texts(options)
     run = {key: value for key, value in (("model", model), ("seed", seed), ("steps", steps)) if value is not None}
     result = text_to_3d(prompt, method=method, quality=quality, size_mm=size_mm, style=style, image_model=image_model,
                         depth_model=depth_model, **run, **parsed)
@@ -285,18 +274,38 @@ def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_m
     click.echo(f"wrote {path} ({report.triangles:,} triangles, watertight: {watertight}, seed {result.manifest['seed']})")
 
 
+@cli.command("reproduce")
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="write the rebuilt model or picture (and its manifest) here")
+@click.option("--input", "input_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="the input picture, when it is no longer at the path the manifest records")
+@click.pass_context
+def reproduce_command(ctx: click.Context, manifest: Path, out: Path | None, input_path: Path | None) -> None:
+    """Rebuild what MANIFEST describes; exit 0 when identical, 1 (saying what differs) when not."""
+    from .reproduction import reproduce
+
+    result = reproduce(manifest, out, input=input_path)
+    click.echo(result.summary())
+    if not result.identical:
+        ctx.exit(1)
+
+
 @cli.command("methods")
 def methods_command() -> None:
     """List the image→3D methods and their options."""
-    from .catalogue import catalogue
+    from .catalogue import TEXT_TO_3D, catalogue
 
     for method in catalogue().methods.values():
         click.echo(f"{method.name}: {method.summary}")
+        from_prompt = {opt.name: opt.default for opt in method.options_for(TEXT_TO_3D)}
         for opt in (*method.options, *method.run_options):
             rng = f" [{opt.low}–{opt.high}]" if opt.low is not None else ""
             rng = f" [{'|'.join(opt.choices)}]" if opt.choices else rng
             default = "random" if opt.default is None else opt.default
-            click.echo(f"    {opt.name}={default}{rng}  {opt.doc}")
+            prompt = from_prompt.get(opt.name, opt.default)
+            note = f" (from a prompt: {prompt})" if prompt != opt.default else ""
+            click.echo(f"    {opt.name}={default}{rng}  {opt.doc}{note}")
 
 
 @cli.command()
@@ -332,6 +341,12 @@ def metrics_command(port: int | None, addr: str) -> None:
         server.stop()
 
 
+def _positive_seconds(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value} is not a finite number of seconds above 0")
+    return value
+
+
 @cli.command("batch")
 @click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--params", "params", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -340,20 +355,25 @@ def metrics_command(port: int | None, addr: str) -> None:
               help="folder for one sub-folder per run and summary.csv/summary.json")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="local Dask worker processes [default: 2]")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://127.0.0.1:8786")
+@click.option("--timeout", type=float, default=None, metavar="SECONDS", callback=_positive_seconds,
+              help="stop a run (and kill its kernel) after this long [default: $ORFEAS_BATCH_RUN_TIMEOUT or 3600]")
+@click.option("--rerun", is_flag=True, help="run every parameter set again, even those that finished before")
 @click.pass_context
 def batch_command(
-    ctx: click.Context, notebook: Path, params: Path, out: Path, workers: int | None, scheduler: str | None
+    ctx: click.Context, notebook: Path, params: Path, out: Path, workers: int | None, scheduler: str | None,
+    timeout: float | None, rerun: bool,
 ) -> None:
     """Run NOTEBOOK once per parameter set in FILE, each a papermill run in a Dask task.
 
-    Exit code 1 if any run failed. Running the same command again skips the runs that finished.
+    Exit code 1 if any run failed. Running the same command again reuses the runs that finished with
+    the same notebook, parameters and orfeas_nb version, and runs the others.
     """
     from .batch import run
 
     if workers is not None and scheduler is not None:
         raise click.UsageError("give --workers (a local cluster) or --scheduler (an existing one), not both")
     try:
-        result = run(notebook, params, out, workers=workers or 2, scheduler=scheduler)
+        result = run(notebook, params, out, workers=workers or 2, scheduler=scheduler, timeout=timeout, rerun=rerun)
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished runs in {out} are kept; run the same command again to do the rest", err=True)
         ctx.exit(130)
@@ -361,6 +381,9 @@ def batch_command(
         error = record["error"]
         where = "" if error["cell_index"] is None else f" in cell {error['cell_index']}"
         click.echo(f"failed {record['run']}{where}: {error['ename']}: {_one_line(error['evalue'])}", err=True)
+    reasons = Counter(record["rerun_reason"] for record in result.redone)
+    for reason, count in sorted(reasons.items()):
+        click.echo(f"ran again: {count} run{'s' if count > 1 else ''} that had run before ({reason})")
     click.echo(
         f"{len(result.runs)} runs: {len(result.runs) - len(result.failed)} ok ({len(result.reused)} reused), "
         f"{len(result.failed)} failed; summary in {result.summary_csv} and {result.summary_json}"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from . import samples
 from .api import image_to_3d
-from .files import write_json
+from .files import check_output, json_text, publish_together
+from .model import manifest_path
 
 
 @dataclass(frozen=True)
@@ -47,19 +48,27 @@ class DemoResult:
 
 
 def run_demo(out: Path, *, quality: int = 6, size_mm: float = 100.0) -> list[DemoResult]:
-    """Build every :data:`DEMO_RUNS` model into ``out`` and write ``summary.json`` beside them."""
-    results = []
-    for run in DEMO_RUNS:
+    """Build every :data:`DEMO_RUNS` model, then publish them, their manifests and ``summary.json`` in ``out``
+    as one unit: every file of the demo, or (on a failure) none changes."""
+    out = Path(out)
+    summary = out / "summary.json"
+    targets = [out / f"{run.name}.{run.format}" for run in DEMO_RUNS]
+    check_output(summary)
+    for target in targets:
+        check_output(target, sidecars=[manifest_path(target)])
+    built = []
+    for run, target in zip(DEMO_RUNS, targets, strict=True):
         started = time.perf_counter()
         model = image_to_3d(
             samples.path(run.sample), method=run.method, quality=quality, size_mm=size_mm, **dict(run.options)
         )
-        path = model.export(out / f"{run.name}.{run.format}")
         report = model.report()
-        results.append(DemoResult(run, path, report.triangles, report.watertight, time.perf_counter() - started))
-    write_json(
-        out / "summary.json",
-        [
+        built.append((model, DemoResult(run, target, report.triangles, report.watertight, time.perf_counter() - started)))
+    with publish_together() as unit:
+        for model, result in built:
+            model.add_to(unit, result.path)
+        results = [result for _model, result in built]
+        unit.add(summary, json_text([
             {
                 "sample": r.run.sample,
                 "method": r.run.method,
@@ -69,8 +78,7 @@ def run_demo(out: Path, *, quality: int = 6, size_mm: float = 100.0) -> list[Dem
                 "seconds": round(r.seconds, 3),
             }
             for r in results
-        ],
-    )
+        ]))
     return results
 
 

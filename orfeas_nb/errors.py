@@ -17,10 +17,11 @@ model, 4 for exhausted resources, 1 for anything else.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 class OrfeasError(Exception):
@@ -72,11 +73,30 @@ EXIT_CODES = {
 }
 
 
-def _is_out_of_memory(exc: BaseException) -> bool:
-    if isinstance(exc, MemoryError):
+# RuntimeErrors that mean memory ran out: torch's CUDA/MPS/CPU allocators and cuBLAS/cuDNN workspaces
+_OUT_OF_MEMORY_WORDS = ("out of memory", "cannot allocate memory", "alloc_failed", "failed to allocate")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True when ``exc`` means memory ran out; the one rule the api and the pipeline share.
+
+    That is a ``MemoryError`` (numpy's ``ArrayMemoryError`` included), any ``OutOfMemoryError``
+    (``torch.OutOfMemoryError`` = ``torch.cuda.OutOfMemoryError``), an ``OSError`` with ``ENOMEM``, or a
+    ``RuntimeError`` whose message says so ("CUDA error: out of memory", "MPS backend out of memory",
+    "CUBLAS_STATUS_ALLOC_FAILED", "[enforce fail at alloc_cpu.cpp] … failed to allocate"). Other errors
+    that merely mention memory (a ``ValueError`` about a size, say) are not.
+
+    >>> is_out_of_memory(MemoryError()), is_out_of_memory(RuntimeError("CUDA error: out of memory"))
+    (True, True)
+    >>> is_out_of_memory(ValueError("out of memory"))
+    False
+    """
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
         return True
-    name = type(exc).__name__
-    return name == "OutOfMemoryError" or "out of memory" in str(exc).lower()
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOMEM
+    message = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(words in message for words in _OUT_OF_MEMORY_WORDS)
 
 
 def free_memory_held_by(exc: BaseException) -> None:
@@ -98,29 +118,43 @@ def free_memory_held_by(exc: BaseException) -> None:
         torch.cuda.empty_cache()
 
 
-@contextlib.contextmanager
-def mapped_errors(task: str) -> Iterator[None]:
-    """Map foreign exceptions raised inside the block onto the orfeas_nb tree.
+API_ADVICE = "Try a lower quality, a smaller image or size, or set ORFEAS_DEVICE=cpu / enable CPU offload."
 
-    ``OrfeasError`` passes through unchanged; memory exhaustion (``MemoryError``,
-    ``torch.cuda.OutOfMemoryError``) becomes :class:`OutOfResources` with advice. Anything else
-    propagates as it is (exit code 1 in the CLI); write failures become :class:`ExportError` where files
-    are written (:mod:`orfeas_nb.files`).
-    Either way an out-of-memory error leaves nothing of the failed work in memory
-    (:func:`free_memory_held_by`).
+
+@contextlib.contextmanager
+def out_of_memory_mapped(
+    task: str, *, device: str | None = None, advice: str = API_ADVICE, on_oom: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Turn running out of memory inside the block (:func:`is_out_of_memory`) into :class:`OutOfResources`.
+
+    The new error names ``task``, ``device`` when given, the original exception's type and ``advice``,
+    and is raised ``from`` the original. ``on_oom`` runs first (e.g. dropping a cached model), then
+    :func:`free_memory_held_by`; an :class:`OutOfResources` raised inside frees memory the same way.
+    Every other exception passes through unchanged.
     """
     try:
         yield
     except OutOfResources as exc:
         free_memory_held_by(exc)
         raise
-    except OrfeasError:
-        raise
     except Exception as exc:
-        if _is_out_of_memory(exc):
-            free_memory_held_by(exc)
-            raise OutOfResources(
-                f"{task} ran out of memory ({type(exc).__name__}). Try a lower quality, a smaller "
-                "image or size, or set ORFEAS_DEVICE=cpu / enable CPU offload."
-            ) from exc
-        raise
+        if not is_out_of_memory(exc):
+            raise
+        if on_oom is not None:
+            on_oom()
+        free_memory_held_by(exc)
+        where = f" on {device}" if device else ""
+        raise OutOfResources(f"{task} ran out of memory{where} ({type(exc).__name__}). {advice}") from exc
+
+
+@contextlib.contextmanager
+def mapped_errors(task: str) -> Iterator[None]:
+    """Map foreign exceptions raised inside the block onto the orfeas_nb tree (the api's boundary).
+
+    ``OrfeasError`` passes through unchanged; running out of memory becomes :class:`OutOfResources` with
+    advice (:func:`out_of_memory_mapped`, the same rule the pipeline uses), leaving nothing of the failed
+    work in memory (:func:`free_memory_held_by`). Anything else propagates as it is (exit code 1 in the
+    CLI); write failures become :class:`ExportError` where files are written (:mod:`orfeas_nb.files`).
+    """
+    with out_of_memory_mapped(task):
+        yield

@@ -70,6 +70,14 @@ def split_run_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str
     return run, rest
 
 
+def check_depth_model(model: str | None) -> None:
+    """Find the depth model (default ``ORFEAS_DEPTH_MODEL``) without loading it: missing or of the wrong kind raises
+    :class:`~orfeas_nb.errors.ModelUnavailable`."""
+    from .pipeline.models import resolve
+
+    resolve("depth", model)
+
+
 def depth_solid(
     image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages, run: dict
 ) -> tuple[MeshResult, dict[str, Any]]:

@@ -6,6 +6,7 @@ pipeline its generation parameters); :func:`orfeas_nb.catalogue` gathers them fo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,8 +103,8 @@ QUALITY = Option("quality", 7, "detail: more triangles and time for finer detail
 
 def size_option() -> Option:
     """The longest side of a model, within the limits in force (``ORFEAS_MIN_SIZE_MM`` / ``ORFEAS_MAX_SIZE_MM``)."""
-    return Option("size_mm", 100.0, "longest side of the model", low=config.get("min_size_mm"),
-                  high=config.get("max_size_mm"), unit="mm", label="Size")
+    low, high = config.size_limits()
+    return Option("size_mm", 100.0, "longest side of the model", low=low, high=high, unit="mm", label="Size")
 
 
 def resolve_options(method: str, declared: tuple[Option, ...], given: dict[str, Any]) -> dict[str, Any]:
@@ -136,3 +137,18 @@ def parse_option_text(text: str) -> tuple[str, Any]:
         except ValueError:
             continue
     return name.strip(), raw.strip()
+
+
+def parse_option_texts(texts: Iterable[str]) -> dict[str, Any]:
+    """Parse several ``name=value`` texts; a name given twice is refused (never silently the last one).
+
+    >>> parse_option_texts(["height_mm=4", "invert=yes"])
+    {'height_mm': 4, 'invert': True}
+    """
+    parsed: dict[str, Any] = {}
+    for text in texts:
+        name, value = parse_option_text(text)
+        if name in parsed:
+            raise InvalidInput(f"option {name} is given twice ({parsed[name]!r} and {value!r}); give it once")
+        parsed[name] = value
+    return parsed

@@ -44,6 +44,8 @@ class LoadedImage:
     image: Image.Image
     sha256: str
     format: str
+    path: str | None = None  # the absolute path it was read from, if it came from a file
+    digest: str = "file"  # what sha256 covers: "file" (the bytes given) or "pixels" (an in-memory image)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -104,21 +106,61 @@ def _check_pixels(width: int, height: int, label: str) -> None:
         )
 
 
-def _normalise_mode(image: Image.Image) -> Image.Image:
-    """Convert any decoded mode to L, RGB or RGBA, keeping alpha and 16-bit range."""
-    if image.mode in ("L", "RGB", "RGBA"):
-        return image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(image, dtype=np.float64)
-        hi = 65535.0 if image.mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
-        return Image.fromarray(np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
-    if image.mode == "P" and "transparency" in image.info:
-        return image.convert("RGBA")
-    if image.mode in ("LA", "PA", "RGBa", "La"):
-        return image.convert("RGBA")
-    if image.mode == "1":
-        return image.convert("L")
-    return image.convert("RGB")
+_ARRAY_MODES = ("1", "I", "F", "I;16", "I;16B", "I;16L", "I;16N")  # PIL modes that carry numbers: read as arrays
+
+
+def standard_image(image: Image.Image | np.ndarray, label: str = "the image") -> Image.Image:
+    """The one conversion of every picture to mode L, RGB or RGBA, for PIL images and arrays alike.
+
+    Numbers mean the same whichever way they arrive (a PIL ``F`` image is its float32 array, ``I;16``
+    its uint16 array, ``I`` its int32 array, ``1`` its bool array):
+
+    - uint8 as is; bool: 0 or 255; uint16: 0–65535 scaled to 0–255;
+    - other integers: 0–255 as is, or, when any value exceeds 255, 0–65535 scaled (negative values are 0);
+    - floats: 0.0–1.0 scaled to 0–255 (values outside are clipped); NaN or infinity is refused;
+    - channels: H×W grey, H×W×2 grey + alpha, H×W×3 RGB, H×W×4 RGBA (H×W×1 is grey).
+
+    Other PIL modes are converted by Pillow: palette and grey with transparency, LA, PA, RGBa to RGBA;
+    CMYK, YCbCr, LAB, HSV, RGBX, P to RGB. Anything else is :class:`InvalidInput`.
+
+    >>> standard_image(np.array([[0.0, 1.0]], np.float32)).getpixel((1, 0))
+    255
+    """
+    if isinstance(image, Image.Image):
+        if image.mode in ("L", "RGB", "RGBA"):
+            return image
+        if image.mode in _ARRAY_MODES:
+            return _from_array(np.asarray(image), label)
+        if (image.mode == "P" and "transparency" in image.info) or image.mode in ("LA", "PA", "RGBa", "La"):
+            return image.convert("RGBA")
+        return image.convert("RGB")
+    return _from_array(np.asarray(image), label)
+
+
+def _from_array(array: np.ndarray, label: str = "the image array") -> Image.Image:
+    arr = np.asarray(array)
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 2, 3, 4)):
+        raise InvalidInput(f"{label}: an image array must be H×W, H×W×2, H×W×3 or H×W×4, got shape {arr.shape}")
+    _check_pixels(arr.shape[1], arr.shape[0], label)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8) * 255
+    elif np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)):
+            raise InvalidInput(f"{label} contains NaN or infinite values; replace them with numbers in [0, 1]")
+        arr = (np.clip(arr.astype(np.float64), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    elif arr.dtype == np.uint16:
+        arr = (arr.astype(np.uint32) * 255 // 65535).astype(np.uint8)
+    elif arr.dtype != np.uint8:
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise InvalidInput(f"{label}: image arrays must be uint8, uint16, bool, integers or float in [0, 1], got {arr.dtype}")
+        wide = np.clip(arr, 0, 65535).astype(np.uint32)
+        arr = (wide * 255 // 65535).astype(np.uint8) if wide.max(initial=0) > 255 else wide.astype(np.uint8)
+    if arr.ndim == 3 and arr.shape[2] == 2:  # grey + alpha
+        arr = np.dstack([arr[:, :, 0], arr[:, :, 0], arr[:, :, 0], arr[:, :, 1]])
+    mode = "L" if arr.ndim == 2 else ("RGB" if arr.shape[2] == 3 else "RGBA")
+    return Image.fromarray(np.ascontiguousarray(arr), mode)
 
 
 def _decode(data: bytes, label: str) -> Image.Image:
@@ -148,31 +190,24 @@ def _decode(data: bytes, label: str) -> Image.Image:
         raise InvalidInput(f"{label} could not be decoded as {fmt} (truncated or corrupt?): {detail}") from None
     with contextlib.suppress(Exception):  # a broken EXIF block should not reject a readable image
         image = ImageOps.exif_transpose(image)
-    return _normalise_mode(image)
+    return standard_image(image, label)
 
 
-def _from_array(array: np.ndarray) -> Image.Image:
-    arr = np.asarray(array)
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
-        raise InvalidInput(f"an image array must be H×W, H×W×3 or H×W×4, got shape {arr.shape}")
-    _check_pixels(arr.shape[1], arr.shape[0], "the image array")
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    if arr.dtype == np.bool_:
-        arr = arr.astype(np.uint8) * 255
-    elif np.issubdtype(arr.dtype, np.floating):
-        if not np.all(np.isfinite(arr)):
-            raise InvalidInput("the image array contains NaN or infinite values")
-        arr = np.clip(arr, 0.0, 1.0) * 255.0 + 0.5
-        arr = arr.astype(np.uint8)
-    elif arr.dtype == np.uint16:
-        arr = (arr.astype(np.uint32) * 255 // 65535).astype(np.uint8)
-    elif arr.dtype != np.uint8:
-        if not np.issubdtype(arr.dtype, np.integer):
-            raise InvalidInput(f"image arrays must be uint8, uint16, bool or float in [0, 1], got {arr.dtype}")
-        arr = np.clip(arr, 0, 255).astype(np.uint8)
-    mode = "L" if arr.ndim == 2 else ("RGB" if arr.shape[2] == 3 else "RGBA")
-    return Image.fromarray(np.ascontiguousarray(arr), mode)
+def _from_pil(image: Image.Image) -> Image.Image:
+    """An in-memory PIL image, loaded and converted; a closed, truncated or corrupt one is :class:`InvalidInput`."""
+    try:
+        _check_pixels(*image.size, "the image")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image.load()
+            return standard_image(image, "the image")
+    except InvalidInput:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, AttributeError) as exc:
+        raise InvalidInput(
+            f"the PIL image could not be read ({type(exc).__name__}: {exc}); is it closed, truncated or corrupt? "
+            "Open it again, or pass the file's path"
+        ) from None
 
 
 def load_image(image: Any) -> LoadedImage:
@@ -185,17 +220,16 @@ def load_image(image: Any) -> LoadedImage:
     (6, 4)
     """
     if isinstance(image, Image.Image):
-        _check_pixels(*image.size, "the image")
-        img = _normalise_mode(image)
-        digest = hashlib.sha256(img.tobytes()).hexdigest()
-        return LoadedImage(img, digest, image.format or "PIL")
+        img = _from_pil(image)
+        return LoadedImage(img, hashlib.sha256(img.tobytes()).hexdigest(), image.format or "PIL", digest="pixels")
     if isinstance(image, np.ndarray):
-        img = _from_array(image)
-        return LoadedImage(img, hashlib.sha256(img.tobytes()).hexdigest(), "array")
+        img = standard_image(image, "the image array")
+        return LoadedImage(img, hashlib.sha256(img.tobytes()).hexdigest(), "array", digest="pixels")
     if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
         data, label = _read_source(image)
         img = _decode(data, label)
-        return LoadedImage(img, hashlib.sha256(data).hexdigest(), sniff_image_format(data))
+        path = None if isinstance(image, (bytes, bytearray, memoryview)) else os.path.abspath(image)
+        return LoadedImage(img, hashlib.sha256(data).hexdigest(), sniff_image_format(data), path)
     raise InvalidInput(
         f"cannot read an image from {type(image).__name__}; give a path, bytes, a PIL image or a numpy array"
     )
@@ -245,8 +279,25 @@ def check_number(name: str, value: Any, low: float, high: float, *, integer: boo
     return int(value) if integer else float(value)
 
 
+def input_record(loaded: LoadedImage) -> dict[str, Any]:
+    """The manifest's ``input``: sha256 (of the file's bytes, or of the pixels for an in-memory image, as
+    ``digest`` says), format, size, and the absolute path when it was read from a file."""
+    record: dict[str, Any] = {"sha256": loaded.sha256, "format": loaded.format, "size_px": list(loaded.size),
+                              "digest": loaded.digest}
+    if loaded.path is not None:
+        record["path"] = loaded.path
+    return record
+
+
+def check_text(name: str, value: Any) -> str:
+    """Return ``value`` if it is a string, else :class:`InvalidInput` (a list or number where a name belongs)."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text (a name), got {type(value).__name__} {value!r:.60}")
+    return value
+
+
 def check_choice(name: str, value: Any, choices) -> str:
     """Return ``value`` if it is one of ``choices``, else raise :class:`InvalidInput` listing them."""
-    if value not in choices:
+    if not isinstance(value, (str, int, float)) or value not in choices:
         raise InvalidInput(f"unknown {name} {value!r}; choose one of: {', '.join(map(str, choices))}")
     return value

@@ -24,8 +24,8 @@ pytestmark = pytest.mark.unit
 CAT = orfeas_nb.catalogue()
 PACKAGE = Path(orfeas_nb.__file__).parent
 FACES = [PACKAGE / "cli.py", PACKAGE / "magics.py", *sorted((PACKAGE / "widgets").glob("*.py"))]
-ALL_OPTIONS = [(spec.name, opt) for spec in CAT.methods.values() for opt in (*spec.options, *spec.text_options,
-                                                                              *spec.run_options)]
+ALL_OPTIONS = [(spec.name, opt) for spec in CAT.methods.values()
+               for opt in (*spec.options, *spec.options_for(TEXT_TO_3D), *spec.run_options)]
 
 
 def test_every_method_style_format_and_quality_step_is_listed():
@@ -212,6 +212,26 @@ def test_studio_steps_follow_the_chosen_method():
         studio.prompt.steps.set_state({"value": "501"})
         with pytest.raises(InvalidInput, match="steps must be between 1 and 500"):
             studio.prompt.values()
+    finally:
+        studio.close()
+
+
+def test_studio_shows_the_prompt_defaults_on_the_prompt_tab():
+    from orfeas_nb.widgets import Studio
+    from orfeas_nb.widgets.studio import IMAGE_TAB, PROMPT_TAB
+
+    studio = Studio(method="shap-e")
+    try:
+        guidance = studio.parameters.option_widgets["guidance_scale"]
+        assert guidance.value == 3.0 and guidance.description == "Guidance"
+        studio.source.set_state({"selected_index": PROMPT_TAB})
+        assert studio.parameters.option_widgets["guidance_scale"].value == 15.0
+        studio.source.set_state({"selected_index": IMAGE_TAB})
+        assert studio.parameters.option_widgets["guidance_scale"].value == 3.0
+        studio.parameters.method.set_state({"index": 0})
+        kept = studio.parameters.option_widgets["height_mm"]
+        studio.source.set_state({"selected_index": PROMPT_TAB})
+        assert studio.parameters.option_widgets["height_mm"] is kept, "same options: the controls stay as set"
     finally:
         studio.close()
 

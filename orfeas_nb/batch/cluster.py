@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any
 
 from .. import config
 from ..errors import InvalidInput, OutOfResources
+from .forks import start_fork_server, start_method
 
 WORKER_MODULES = ["distributed", "papermill", "orfeas_nb.batch.execute"]
 
@@ -51,31 +51,6 @@ def dask_setup(worker: Any) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     warm_kernels.warm_up()
-
-
-def start_method() -> str:
-    """``forkserver`` where the platform has it, else ``spawn``."""
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-
-
-def fork_server(modules: list[str]) -> multiprocessing.context.BaseContext:
-    """The ``forkserver`` context; its server, when this process starts one, imports ``modules`` first.
-
-    A process has one fork server and its list counts only until the server starts: the batch's client
-    forks workers from one loaded with :data:`WORKER_MODULES`, and each worker keeps its own for warm
-    kernels (see :mod:`.warm_kernels`).
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(modules)
-    return context
-
-
-def start_fork_server(modules: list[str]) -> None:
-    """Start this process's fork server now, loading ``modules`` in the background (a running one is reused)."""
-    from multiprocessing import forkserver
-
-    fork_server(modules)
-    forkserver.ensure_running()
 
 
 def warm_up() -> None:

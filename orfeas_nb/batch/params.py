@@ -12,6 +12,9 @@ A file is YAML or JSON (by suffix; ``.yaml``/``.yml``/``.json``) in one of these
       - {quality: 4}
       - {quality: 8, method: extrude}
 
+A key may appear only once in a mapping: a repeated key is refused rather than letting the last one
+silently win.
+
 Each run is named by :func:`run_id`, a hash of its parameters that does not depend on key order, so
 the same parameters always land in the same folder and a rerun can skip what already finished.
 """
@@ -32,6 +35,10 @@ from ..errors import InvalidInput
 
 Params = dict[str, Any]
 _KEYS = {"grid", "runs", "common"}
+
+
+class _RepeatedKey(ValueError):
+    """A mapping in a parameter file names the same key twice."""
 
 
 def run_id(params: Mapping[str, Any]) -> str:
@@ -58,8 +65,10 @@ def read_params_file(path: str | os.PathLike) -> Any:
         raise InvalidInput(f"cannot read parameter file {path}: {exc}") from exc
     try:
         if suffix == ".json":
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_pairs)
         return _load_yaml(text)
+    except _RepeatedKey as exc:
+        raise InvalidInput(f"{path.name} has {exc}; give each key once (the last one would silently win)") from None
     except RecursionError:
         raise InvalidInput(f"{path.name} is nested too deeply to be a parameter file") from None
     except json.JSONDecodeError as exc:
@@ -68,8 +77,19 @@ def read_params_file(path: str | os.PathLike) -> Any:
         raise InvalidInput(f"{path.name} is not valid YAML: {' '.join(str(exc).split())}") from exc
 
 
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``'s ``object_pairs_hook``: a dict, or :class:`_RepeatedKey` if a key comes twice."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _RepeatedKey(f"the key {key!r} twice in one mapping")
+        document[key] = value
+    return document
+
+
 def _load_yaml(text: str) -> Any:
-    """``yaml.safe_load`` without aliases: a few hundred bytes of nested aliases can expand to gigabytes."""
+    """``yaml.safe_load`` without aliases (a few hundred bytes of nested aliases can expand to
+    gigabytes) and without repeated keys in a mapping."""
     import yaml
 
     class NoAliasLoader(yaml.SafeLoader):
@@ -80,6 +100,18 @@ def _load_yaml(text: str) -> Any:
                     None, None, f"aliases (*{event.anchor}) are not allowed: write the values out", event.start_mark
                 )
             return super().compose_node(parent, index)
+
+        def construct_mapping(self, node, deep=False):
+            seen = []
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: {...}` is YAML's own override rule
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if key in seen:  # a list, not a set: an unhashable key is left to PyYAML's own error
+                    mark = key_node.start_mark
+                    raise _RepeatedKey(f"the key {key!r} twice in one mapping (line {mark.line + 1}, column {mark.column + 1})")
+                seen.append(key)
+            return super().construct_mapping(node, deep=deep)
 
     loader = NoAliasLoader(text)
     try:

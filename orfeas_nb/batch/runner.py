@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import math
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import config
 from ..errors import InvalidInput
 from . import cluster
 from .execute import execute_run
 from .params import check_against_notebook, expand, read_params_file, run_id
-from .store import finished_record, save_run, write_summary
+from .store import check_output_folder, read_record, save_run, write_summary
 
 OUTPUT_PARAM = "output_dir"
 
@@ -38,6 +40,11 @@ class BatchResult:
         """Records of runs that had finished before and were skipped."""
         return [r for r in self.runs if r.get("reused")]
 
+    @property
+    def redone(self) -> list[dict[str, Any]]:
+        """Records of runs that had run before and ran again; ``rerun_reason`` says why."""
+        return [r for r in self.runs if r.get("rerun_reason")]
+
     def __repr__(self) -> str:
         return (
             f"<BatchResult {len(self.runs)} runs: {len(self.runs) - len(self.failed)} ok "
@@ -54,15 +61,21 @@ def run(
     scheduler: str | None = None,
     progress: bool = True,
     cwd: str | os.PathLike | None = None,
+    timeout: float | None = None,
+    rerun: bool = False,
 ) -> BatchResult:
     """Run ``notebook`` once per parameter set in ``params`` on Dask and write one folder per run to ``out``.
 
     ``params`` is a YAML/JSON file or the same data as a dict (``{"grid": {...}}``, ``{"runs": [...]}``)
     or list. Work goes to a ``LocalCluster`` with ``workers`` processes, or to the scheduler at
     ``scheduler`` (``"tcp://host:port"``; its workers need orfeas_nb installed). If the notebook has an
-    ``output_dir`` parameter, each run's files go to ``<out>/<run>/outputs``. Runs that finished in an
-    earlier batch are skipped; failures are recorded and never stop the others. Relative paths in the
-    parameters resolve against ``cwd`` (default: the current folder) where workers can see it.
+    ``output_dir`` parameter, each run's files go to ``<out>/<run>/outputs``. A run that finished in an
+    earlier batch is reused when its notebook content, parameters and orfeas_nb version all match
+    (``rerun=True`` runs everything again); otherwise it runs again and its ``rerun_reason`` says why.
+    Failures are recorded and never stop the others. A run still going after ``timeout`` seconds
+    (default ``ORFEAS_BATCH_RUN_TIMEOUT``) has its kernel killed and fails with "timed out after N s".
+    Relative paths in the parameters resolve against ``cwd`` (default: the current folder) where
+    workers can see it. ``out`` is checked before anything starts.
 
     Example::
 
@@ -70,6 +83,9 @@ def run(
         [r["status"] for r in result.runs]   # ['ok', 'ok']
     """
     # 1. Check inputs (local worker processes start loading meanwhile)
+    out = Path(out)
+    check_output_folder(out)
+    timeout_s = _run_timeout(timeout)
     if scheduler is None:
         cluster.warm_up()
     nb_path = Path(notebook)
@@ -80,24 +96,25 @@ def run(
     check_against_notebook(runs, declared, nb_path.name, output_param)
     if scheduler is None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 256):
         raise InvalidInput(f"workers must be a whole number from 1 to 256, got {workers!r}")
-    out = Path(out)
     header = {
         "notebook": str(nb_path),
         "notebook_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         "started": _now(),
         "versions": _versions(),
+        "run_timeout_s": timeout_s,
     }
 
-    # 2. Skip runs that finished before
+    # 2. Reuse runs that finished before with the same notebook, parameters and orfeas_nb
     rows: dict[str, dict[str, Any]] = {}
     todo = []
     for params_ in runs:
         rid = run_id(params_)
-        done = finished_record(out / rid)
-        if done is not None:
-            rows[rid] = {**done, "reused": True}
+        earlier = read_record(out / rid)
+        reason = rerun_reason(earlier, params_, header, rerun=rerun, started=(out / rid).exists())
+        if earlier is not None and reason is None:
+            rows[rid] = {**earlier, "reused": True, "rerun_reason": None}
         else:
-            rows[rid] = {"run": rid, "params": params_, "status": "not run"}
+            rows[rid] = {"run": rid, "params": params_, "status": "not run", "reused": False, "rerun_reason": reason}
             todo.append(rid)
 
     # 3. Submit the rest, 4. save each run as it finishes, 5. summarise (also after Ctrl-C)
@@ -117,7 +134,8 @@ def _execute(client, todo, rows, text, name, header, output_param, cwd, progress
 
     futures = {
         client.submit(
-            execute_run, text, rows[rid]["params"], output_param=output_param, cwd=cwd, pure=False
+            execute_run, text, rows[rid]["params"], output_param=output_param, cwd=cwd,
+            timeout_s=header["run_timeout_s"], pure=False
         ): rid
         for rid in todo
     }
@@ -126,11 +144,44 @@ def _execute(client, todo, rows, text, name, header, output_param, cwd, progress
             for future in as_completed(futures):
                 rid = futures[future]
                 record = {"run": rid, "params": rows[rid]["params"], "notebook": name,
-                          "notebook_sha256": header["notebook_sha256"], "versions": header["versions"]}
+                          "notebook_sha256": header["notebook_sha256"], "versions": header["versions"],
+                          "reused": False, "rerun_reason": rows[rid]["rerun_reason"]}
                 rows[rid] = save_run(out / rid, name, future.result(), record)
                 bar.update()
     finally:
         client.cancel([f for f in futures if not f.done()])
+
+
+def rerun_reason(
+    earlier: dict[str, Any] | None, params: dict[str, Any], header: dict[str, Any], *, rerun: bool, started: bool
+) -> str | None:
+    """Why a run must execute although it ran before, or ``None`` (reuse it, or it never ran).
+
+    A finished run is reused only when its notebook content (sha256 without outputs), its parameters and
+    the orfeas_nb version all match this batch's.
+    """
+    if earlier is None:
+        return "the earlier attempt did not finish" if started else None
+    if rerun:
+        return "rerun asked for"
+    if earlier.get("status") != "ok":
+        return f"the earlier attempt {earlier.get('status') or 'did not finish'}"
+    if earlier.get("notebook_sha256") != header["notebook_sha256"]:
+        return "notebook changed"
+    if earlier.get("params") != params:
+        return "parameters changed"
+    before, now = (earlier.get("versions") or {}).get("orfeas_nb"), header["versions"]["orfeas_nb"]
+    if before != now:
+        return f"orfeas_nb version changed ({before} → {now})"
+    return None
+
+
+def _run_timeout(timeout: float | None) -> float:
+    """The per-run time limit: ``timeout`` or ``ORFEAS_BATCH_RUN_TIMEOUT``, a finite number of seconds > 0."""
+    name, value = ("timeout", timeout) if timeout is not None else ("ORFEAS_BATCH_RUN_TIMEOUT", config.get("batch_run_timeout"))
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InvalidInput(f"{name} must be a finite number of seconds above 0, got {value!r}")
+    return float(value)
 
 
 def _read_notebook(path: Path) -> tuple[str, dict[str, Any]]:

@@ -16,6 +16,7 @@ Python's ipykernel, or ``ORFEAS_BATCH_PRELOAD=none``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import multiprocessing
@@ -28,11 +29,11 @@ import time
 import uuid
 from typing import Any
 
-from jupyter_client import AsyncKernelManager
+from jupyter_client import AsyncKernelManager, KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 
 from .. import config
-from . import cluster
+from .forks import fork_server, start_fork_server
 
 
 def preloaded_modules() -> list[str]:
@@ -55,7 +56,7 @@ def available() -> bool:
 def warm_up() -> None:
     """Start loading this process's kernel server now, if warm kernels apply (it loads in the background)."""
     if available():
-        cluster.start_fork_server(preloaded_modules())
+        start_fork_server(preloaded_modules())
 
 
 def _ipykernel_arguments(cmd: list[str]) -> list[str] | None:
@@ -104,57 +105,110 @@ def _run_kernel(arguments: list[str], env: dict[str, str], cwd: str | None, owne
     kernelapp.launch_new_instance(argv=arguments)
 
 
-class ForkedKernel:
-    """The few ``subprocess.Popen`` methods jupyter_client uses, for a kernel forked from the server."""
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, process: multiprocessing.process.BaseProcess) -> None:
-        self._process = process
-        self.pid = process.pid
-
-    def poll(self) -> int | None:
-        return self._process.exitcode
-
-    def wait(self, timeout: float | None = None) -> int | None:
-        self._process.join(timeout)
-        return self._process.exitcode
-
-    def send_signal(self, signum: int) -> None:
-        if self._process.exitcode is None:
-            os.kill(self.pid, signum)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-
 class WarmProvisioner(LocalProvisioner):
-    """jupyter_client's local provisioner, forking the kernel from the warm server when it can."""
+    """A kernel provisioner (jupyter_client's public provisioner API) that forks kernels from the warm server.
 
-    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+    It is jupyter_client's local provisioner (connection file, ports, paths) with its own
+    :meth:`launch_kernel`: when the command runs this Python's ipykernel, the kernel is forked from this
+    process's fork server, and :meth:`poll`, :meth:`wait`, :meth:`send_signal`, :meth:`kill`,
+    :meth:`terminate` and :meth:`cleanup` act on that forked process (its exit status comes from the fork
+    server, its signals go to its process group, or through a pidfd to the process itself). Any other
+    command starts as a new process, exactly as with the local provisioner.
+    """
+
+    forked: multiprocessing.process.BaseProcess | None = None
+    pidfd: int | None = None
+
+    @property
+    def has_process(self) -> bool:
+        return self.forked is not None or super().has_process
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         arguments = _ipykernel_arguments(cmd)
         if arguments is None:
             return await super().launch_kernel(cmd, **kwargs)
         env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
         cwd = kwargs.get("cwd")
-        process = cluster.fork_server(preloaded_modules()).Process(
+        self.forked = fork_server(preloaded_modules()).Process(
             target=_run_kernel, args=(arguments, env, cwd, os.getpid()), name="orfeas-kernel", daemon=True
         )
-        process.start()  # daemonic: a worker that exits takes its kernels along instead of waiting for them
-        self.process = ForkedKernel(process)
-        self.pid = self.pgid = process.pid  # _run_kernel makes it the leader of its own group
+        self.forked.start()  # daemonic: a worker that exits takes its kernels along instead of waiting for them
+        with contextlib.suppress(OSError):  # no pidfd before Linux 5.3: signals then go by pid
+            self.pidfd = os.pidfd_open(self.forked.pid)
+        self.pid = self.pgid = self.forked.pid  # _run_kernel makes it the leader of its own group
         self.cwd = cwd or os.getcwd()
         return self.connection_info
 
+    async def poll(self) -> int | None:
+        """None while the forked kernel runs, then its exit code (negative: the signal that ended it)."""
+        if self.forked is None:
+            return await super().poll()
+        return self.forked.exitcode
+
+    async def wait(self) -> int | None:
+        """Wait until the forked kernel has ended (its fork server tells, through the process's sentinel)."""
+        if self.forked is None:
+            return await super().wait()
+        ended = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self.forked.sentinel, ended.set)
+        try:
+            if self.forked.exitcode is None:
+                await ended.wait()
+        finally:
+            loop.remove_reader(self.forked.sentinel)
+        self.forked.join()
+        code = self.forked.exitcode
+        self.forked.close()
+        self.forked = None  # has_process is now False, as after the local provisioner's wait
+        self._close_pidfd()
+        return code
+
+    async def send_signal(self, signum: int) -> None:
+        """Signal the forked kernel's process group (the kernel and what it started); nothing once it has ended."""
+        if self.forked is None:
+            return await super().send_signal(signum)
+        if self.forked.exitcode is not None:
+            return None
+        try:
+            os.killpg(self.forked.pid, signum)
+        except ProcessLookupError:  # the group is not made yet (or is gone): the process itself
+            if self.pidfd is not None:
+                signal.pidfd_send_signal(self.pidfd, signum)
+            else:
+                os.kill(self.forked.pid, signum)
+        return None
+
+    async def kill(self, restart: bool = False) -> None:
+        if self.forked is None:
+            return await super().kill(restart)
+        return await self.send_signal(signal.SIGKILL)
+
+    async def terminate(self, restart: bool = False) -> None:
+        if self.forked is None:
+            return await super().terminate(restart)
+        return await self.send_signal(signal.SIGTERM)
+
+    async def cleanup(self, restart: bool = False) -> None:
+        """Give back the ports (the local provisioner's part) and the pidfd."""
+        self._close_pidfd()
+        await super().cleanup(restart)
+
+    def _close_pidfd(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
 
 class WarmKernelManager(AsyncKernelManager):
-    """An ``AsyncKernelManager`` whose kernels come from :class:`WarmProvisioner`."""
+    """An ``AsyncKernelManager`` whose kernels come from :class:`WarmProvisioner`.
 
-    async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+    It hands its (public) ``provisioner`` to the manager before the kernel starts, which jupyter_client
+    then uses as it uses the one its factory would have made.
+    """
+
+    async def start_kernel(self, **kw: Any) -> None:
         if self.provisioner is None:
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
             self.provisioner = WarmProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
-        return await super()._async_pre_start_kernel(**kw)
+        await super().start_kernel(**kw)

@@ -10,9 +10,12 @@ summary in the 80-byte binary STL header.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
+import re
+import uuid
 import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -45,7 +48,8 @@ STL_THREADS = min(4, os.cpu_count() or 1)  # pieces encoded at once; numpy relea
 def _stl_header(mesh: trimesh.Trimesh, manifest: dict | None) -> bytes:
     sha = str(((manifest or {}).get("input") or {}).get("sha256", ""))[:16]
     text = f"orfeas_nb {(manifest or {}).get('method', '')} mm sha256={sha}" if manifest else "orfeas_nb mm"
-    return text.encode("ascii", "replace")[:80].ljust(80, b" ") + np.uint32(len(mesh.faces)).tobytes()
+    # NUL-padded (at least one NUL): C tools such as admesh print the header as a C string and stop there
+    return text.encode("ascii", "replace")[:79].ljust(80, b"\0") + np.uint32(len(mesh.faces)).tobytes()
 
 
 def _stl_facets(corner_items: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -133,18 +137,29 @@ def _glb(mesh: trimesh.Trimesh, manifest: dict | None) -> bytes:
 
 
 def _3mf(mesh: trimesh.Trimesh, manifest: dict | None) -> bytes:
+    """3MF with the manifest as metadata; entries dated 1980-01-01 so the same mesh gives the same bytes."""
     data = mesh.export(file_type="3mf")
-    if not manifest:
-        return data
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             content = source.read(item.filename)
             if item.filename == "3D/3dmodel.model":
-                content = _with_metadata(content.decode("utf-8"), manifest).encode("utf-8")
+                xml = _stable_uuids(content.decode("utf-8"), mesh)
+                content = (_with_metadata(xml, manifest) if manifest else xml).encode("utf-8")
+            item.date_time = (1980, 1, 1, 0, 0, 0)
             target.writestr(item, content)
     return out.getvalue()
+
+
+_UUID = re.compile(r'UUID="[0-9a-fA-F-]{36}"')
+
+
+def _stable_uuids(model_xml: str, mesh: trimesh.Trimesh) -> str:
+    """Replace trimesh's random 3MF UUIDs by ones derived from the geometry: the same mesh, the same bytes."""
+    geometry = hashlib.sha256(np.ascontiguousarray(mesh.vertices).tobytes() + np.ascontiguousarray(mesh.faces).tobytes())
+    count = iter(range(1 << 30))
+    return _UUID.sub(lambda _m: f'UUID="{uuid.uuid5(uuid.NAMESPACE_URL, f"{geometry.hexdigest()}/{next(count)}")}"', model_xml)
 
 
 def _with_metadata(model_xml: str, manifest: dict) -> str:
@@ -227,9 +242,26 @@ def embedded_manifest(data: bytes, format: str) -> dict | None:
     return None
 
 
+def check_finite(mesh: trimesh.Trimesh) -> None:
+    """Refuse a mesh whose vertices are not finite once stored as float32 (what every format writes)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.isfinite(np.asarray(mesh.vertices, dtype=np.float32)).all()
+    if not finite:
+        raise ExportError(
+            "the model has vertices that are not finite numbers (a size or option too large for float32 files); "
+            "nothing was written: use a smaller size_mm or option values"
+        )
+
+
+def mesh_chunks(mesh: trimesh.Trimesh, format: str, manifest: dict[str, Any] | None = None) -> Iterator[Any]:
+    """The file content of ``mesh`` in ``format``, in pieces (binary STL is streamed as it is encoded)."""
+    check_finite(mesh)
+    return stl_chunks(mesh, manifest) if format == "stl" else iter([mesh_bytes(mesh, format, manifest)])
+
+
 def export_mesh(
     mesh: trimesh.Trimesh, path: str | os.PathLike, format: str | None = None, manifest: dict[str, Any] | None = None
 ) -> Path:
     """Write ``mesh`` to ``path`` atomically and return the path (binary STL is streamed as it is encoded)."""
     fmt = format_for(path, format)
-    return write_chunks(path, stl_chunks(mesh, manifest) if fmt == "stl" else [mesh_bytes(mesh, fmt, manifest)])
+    return write_chunks(path, mesh_chunks(mesh, fmt, manifest))

@@ -54,7 +54,12 @@ def height_map(image: Image.Image, options: dict) -> np.ndarray:
         lum = lum ** np.float32(options["gamma"])
     source = options["source"]
     if source == "alpha":
-        return alpha if alpha is not None else np.ones_like(lum)
+        if alpha is None:
+            raise InvalidInput(
+                "source=alpha needs a picture with an alpha channel (a PNG with transparency); "
+                "this one has none: use source=luminance or source=auto"
+            )
+        return alpha
     if source == "auto" and alpha is not None:
         return lum * alpha
     return lum

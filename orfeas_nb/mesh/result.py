@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import trimesh
+
+from ..errors import InvalidInput
 
 
 @dataclass
@@ -19,3 +22,9 @@ class MeshResult:
 
     mesh: trimesh.Trimesh
     info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = np.isfinite(np.asarray(self.mesh.vertices, dtype=np.float32)).all()
+        if not finite:  # a size or option so large that float32 files would hold inf: refuse, never write it
+            raise InvalidInput("the model's coordinates overflow (inf or NaN); use a smaller size_mm or option values")

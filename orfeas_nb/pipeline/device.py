@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .. import config
-from ..errors import InvalidInput, OutOfResources
+from ..errors import InvalidInput, out_of_memory_mapped
 
 DTYPES = ("auto", "float16", "bfloat16", "float32")
 OFFLOAD_MODES = ("auto", "on", "off")
@@ -117,31 +117,24 @@ def release(device: str) -> None:
         _torch().cuda.empty_cache()
 
 
-def is_out_of_memory(exc: BaseException) -> bool:
-    """True for ``MemoryError``, ``torch.cuda.OutOfMemoryError`` and errors that say they ran out of memory."""
-    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+PIPELINE_ADVICE = (
+    "Try fewer steps or a smaller width/height, set ORFEAS_CPU_OFFLOAD=on, close other GPU jobs, or use ORFEAS_DEVICE=cpu."
+)
 
 
-@contextlib.contextmanager
-def oom_guard(task: str, device: str, on_oom: Callable[[], None] | None = None) -> Iterator[None]:
+def oom_guard(task: str, device: str, on_oom: Callable[[], None] | None = None) -> contextlib.AbstractContextManager[None]:
     """Turn an out-of-memory error inside the block into :class:`OutOfResources`, after freeing memory.
 
-    ``on_oom`` runs first (e.g. dropping a cached pipeline), then :func:`release`.
+    The rule and the mapping are the api's (:func:`orfeas_nb.errors.out_of_memory_mapped`); here
+    ``on_oom`` runs first (e.g. dropping a cached pipeline), then :func:`release` of ``device``.
     """
-    try:
-        yield
-    except Exception as exc:
-        if not is_out_of_memory(exc):
-            raise
+
+    def let_go() -> None:
         if on_oom is not None:
             on_oom()
         release(device)
-        raise OutOfResources(
-            f"{task} ran out of memory on {device} ({type(exc).__name__}). Try fewer steps or a smaller "
-            "width/height, set ORFEAS_CPU_OFFLOAD=on, close other GPU jobs, or use ORFEAS_DEVICE=cpu."
-        ) from exc
+
+    return out_of_memory_mapped(task, device=device, advice=PIPELINE_ADVICE, on_oom=let_go)
 
 
 def describe() -> list[tuple[str, object]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import socket
@@ -25,19 +26,35 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 from .. import config
-from ..errors import ModelUnavailable
+from ..errors import InvalidInput, ModelUnavailable
 from .device import oom_guard
 
-#: kind → (config setting of its default, file a save_pretrained folder of that kind contains)
-KINDS: dict[str, tuple[str, str]] = {
-    "text_to_image": ("text_to_image_model", "model_index.json"),
-    "depth": ("depth_model", "config.json"),
-    "shap_e": ("shap_e_model", "model_index.json"),
-    "shap_e_img2img": ("shap_e_img2img_model", "model_index.json"),
+_OTHER_TASKS = re.compile(r"ShapE|Img2Img|Inpaint|Upscale|Depth2Img|ForDepthEstimation")
+
+
+class Kind(NamedTuple):
+    """A kind of model: the config setting of its default, the file its ``save_pretrained`` folder contains,
+    its name in messages, what it must hold (in words) and a test of the class a folder declares."""
+
+    setting: str
+    marker: str
+    label: str
+    needs: str
+    accepts: Callable[[str], bool]
+
+
+KINDS: dict[str, Kind] = {
+    "text_to_image": Kind("text_to_image_model", "model_index.json", "text→image",
+                          "a text→image pipeline such as StableDiffusionPipeline", lambda c: not _OTHER_TASKS.search(c)),
+    "depth": Kind("depth_model", "config.json", "depth", "a depth-estimation model (…ForDepthEstimation)",
+                  lambda c: c.endswith("ForDepthEstimation")),
+    "shap_e": Kind("shap_e_model", "model_index.json", "shap-e", "a ShapEPipeline", lambda c: c == "ShapEPipeline"),
+    "shap_e_img2img": Kind("shap_e_img2img_model", "model_index.json", "shap-e from a picture", "a ShapEImg2ImgPipeline",
+                           lambda c: c == "ShapEImg2ImgPipeline"),
 }
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
 _FULL_HASH_LIMIT = 64 * 1024 * 1024
@@ -130,7 +147,7 @@ def fingerprint(folder: Path) -> str:
 
 
 def _how_to_provide(kind: str, model: str) -> str:
-    env = config.SETTINGS[KINDS[kind][0]].env
+    env = config.SETTINGS[KINDS[kind].setting].env
     hub_id = model if _HUB_ID.match(model) and not Path(model).exists() else "<hub id>"
     return (
         f"Provide it as a local folder (model=/path/to/folder or --model DIR), set {env} to such a folder, "
@@ -151,14 +168,44 @@ def _cached_snapshot(model: str) -> Path | None:
         return None
 
 
+def declared_class(folder: Path) -> str | None:
+    """The class a model folder says it holds: ``model_index.json``'s ``_class_name`` (diffusers) or the first of
+    ``config.json``'s ``architectures`` (transformers); None when neither says."""
+    for name, key in (("model_index.json", "_class_name"), ("config.json", "architectures")):
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        value = data.get(key) if isinstance(data, dict) else None
+        value = value[0] if isinstance(value, list) and value else value
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _check_holds(kind: str, folder: Path, shown: str) -> None:
+    """Refuse a folder that declares a class other than what ``kind`` needs, before anything is loaded."""
+    spec = KINDS[kind]
+    holds = declared_class(folder)
+    if holds is not None and not spec.accepts(holds):
+        env = config.SETTINGS[spec.setting].env
+        raise ModelUnavailable(f"{shown} holds a {holds}; {spec.label} needs {spec.needs} (set {env} or --model)")
+
+
 def resolve(kind: str, model: str | os.PathLike | None = None) -> ModelSource:
-    """Find model ``model`` of ``kind`` (default: the ``ORFEAS_*_MODEL`` setting) without loading it."""
-    setting, marker = KINDS[kind]
+    """Find model ``model`` of ``kind`` (default: the ``ORFEAS_*_MODEL`` setting) without loading it.
+
+    A folder (or cached snapshot) that declares the wrong pipeline class raises :class:`ModelUnavailable`.
+    """
+    setting, marker = KINDS[kind].setting, KINDS[kind].marker
+    if model is not None and not isinstance(model, (str, os.PathLike)):
+        raise InvalidInput(f"model must be a hub id or a folder path, got {type(model).__name__}")
     given = os.fspath(model) if model is not None else config.get(setting)
     if not str(given).strip():
         raise ModelUnavailable(f"no {kind.replace('_', ' ')} model given. {_how_to_provide(kind, '')}")
     folder = Path(given).expanduser()
     if folder.is_dir():
+        _check_holds(kind, folder, str(folder))
         if not (folder / marker).is_file():
             raise ModelUnavailable(
                 f"folder {folder} is not a {kind.replace('_', ' ')} model: it has no {marker}. "
@@ -169,6 +216,7 @@ def resolve(kind: str, model: str | os.PathLike | None = None) -> ModelSource:
         raise ModelUnavailable(f"model folder {folder} does not exist. {_how_to_provide(kind, '')}")
     snapshot = _cached_snapshot(str(given))
     if snapshot is not None:
+        _check_holds(kind, snapshot, f"model {given!r}")
         return ModelSource(kind, str(given), snapshot, f"hub:{snapshot.name}")
     if hub_offline() or not hub_reachable():
         why = "HF_HUB_OFFLINE is set" if hub_offline() else "the hub cannot be reached"
@@ -263,7 +311,7 @@ CACHE = PipelineCache()
 def inventory() -> list[tuple[str, str]]:
     """Rows for ``orfeas doctor``: each default model and whether its weights are present locally."""
     rows = []
-    for kind, (setting, _marker) in KINDS.items():
+    for kind, (setting, *_rest) in KINDS.items():
         given = config.get(setting)
         try:
             source = resolve(kind)

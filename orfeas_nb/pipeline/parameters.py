@@ -48,13 +48,13 @@ STYLES: dict[str, Style] = {
     ),
 }
 
-SEED = Option("seed", None, "random seed: the same seed and settings make the same result (empty: random, recorded)",
+SEED = Option("seed", None, "random seed: the same seed and settings make the same result (default: a random one, recorded)",
               low=0, high=2**63 - 1, kind="int", label="Seed")
-STEPS = Option("steps", None, "text→image denoising steps (empty: the model's default)", low=1, high=200, kind="int",
+STEPS = Option("steps", None, "text→image denoising steps (default: the model's)", low=1, high=200, kind="int",
                label="Steps")
-WIDTH = Option("width", None, "image width (empty: the model's)", low=64, high=2048, kind="int", unit="px",
+WIDTH = Option("width", None, "image width (default: the model's)", low=64, high=2048, kind="int", unit="px",
                multiple_of=8, why="the VAE works in 8-pixel blocks", label="Width")
-HEIGHT = Option("height", None, "image height (empty: the model's)", low=64, high=2048, kind="int", unit="px",
+HEIGHT = Option("height", None, "image height (default: the model's)", low=64, high=2048, kind="int", unit="px",
                 multiple_of=8, why="the VAE works in 8-pixel blocks", label="Height")
 #: the text→image run parameters, in the order faces show them
 TEXT_TO_IMAGE = (SEED, STEPS, WIDTH, HEIGHT)

@@ -125,7 +125,7 @@ def generate(
 ) -> GeneratedImage:
     """Generate one image from an already validated ``prompt``. See :func:`orfeas_nb.text_to_image`."""
     # 1. Check inputs
-    if style not in STYLES:
+    if not isinstance(style, str) or style not in STYLES:
         raise InvalidInput(f"unknown style {style!r}; choose one of: {', '.join(STYLES)}")
     seed = new_seed() if seed is None else SEED.check(seed)
     steps = STEPS.check(steps)

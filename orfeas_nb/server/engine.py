@@ -40,7 +40,8 @@ def _local_cluster(workers: int, gpus: int, scratch: str) -> Any:
     import dask
     from distributed import LocalCluster
 
-    from ..batch.cluster import LOCAL_WORKERS, start_fork_server, start_method
+    from ..batch.cluster import LOCAL_WORKERS
+    from ..batch.forks import start_fork_server, start_method
 
     settings = {key: value for key, value in LOCAL_WORKERS.items() if key != "distributed.worker.preload"}
     settings["distributed.scheduler.allowed-failures"] = 0  # a worker that died fails its job, no rerun

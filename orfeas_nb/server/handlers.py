@@ -80,7 +80,7 @@ class HealthDetailedHandler(OrfeasHandler):
 
     @web.authenticated
     async def get(self) -> None:
-        from .extension import detailed_health
+        from .health import detailed_health
 
         kernels = len(self.kernel_manager.list_kernel_ids())
         engine = await asyncio.get_running_loop().run_in_executor(None, self.api["engine"].describe)
@@ -99,7 +99,7 @@ class MetricsHandler(OrfeasHandler):
     async def get(self) -> None:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-        from .extension import SETTINGS_KEY
+        from .health import SETTINGS_KEY
 
         registry = self.settings[SETTINGS_KEY]["registry"]
         body = await asyncio.get_running_loop().run_in_executor(None, generate_latest, registry)

@@ -103,7 +103,7 @@ _GENERATE = {
     "oneOf": [{"required": ["job_id"]}, {"required": ["prompt"]}],
     "properties": {
         "job_id": _ID, "prompt": {"type": "string"},
-        "image_model": {"type": "string"}, "depth_model": {"type": "string"}, **_RUN,
+        "image_model": {"type": "string"}, "depth_model": {"type": "string"}, "negative_prompt": {"type": "string"}, **_RUN,
     },
 }
 _IMAGES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")

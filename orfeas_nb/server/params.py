@@ -24,7 +24,7 @@ _MODEL_CHARS = 500
 TEXT_TO_IMAGE_FIELDS = ("prompt", "art_style", "style", "negative_prompt", "seed", "steps", "width", "height", "model")
 #: generate-3d's own fields; every other name is an option of the method (``.resolve()`` checks it)
 GENERATE_FIELDS = ("job_id", "prompt", "format", "quality", "method", "size_mm", "art_style", "style", "seed",
-                   "steps", "model", "image_model", "depth_model")
+                   "steps", "model", "image_model", "depth_model", "negative_prompt")
 
 
 def _object(body: Any, route: str) -> dict[str, Any]:
@@ -105,9 +105,13 @@ def generate_3d_params(body: Any) -> tuple[str | None, dict[str, Any]]:
         if style is not None:
             params["style"] = style
         params.update(_checked(body, cat.prompt_run_options(method.name), among=("seed", "steps")))
+        if body.get("negative_prompt") is not None:
+            if method.reads_prompt:
+                raise InvalidInput(f"{method.name} reads the prompt itself and takes no negative_prompt; leave it out")
+            params["negative_prompt"] = _text("negative_prompt", body["negative_prompt"], config.get("max_prompt_chars"))
     else:
-        if _style(body) is not None:
-            raise InvalidInput("style applies to prompts only; this job starts from an image")
+        if _style(body) is not None or body.get("negative_prompt") is not None:
+            raise InvalidInput("style and negative_prompt apply to prompts only; this job starts from an image")
         if not method.needs_weights and (models or body.get("seed") is not None or body.get("steps") is not None):
             raise InvalidInput(f"seed, steps and model apply to learned methods and prompts only, not to {method.name!r}")
         if [m for m in models if m != "model"]:

@@ -3,8 +3,8 @@
 Only the server process writes here: workers send results back through Dask. A job's folder is
 ``<jobs dir>/files/<uuid>/`` and holds fixed file names only (``input``, ``model.<suffix>``,
 ``manifest.json``, ``image.png``, ``preview.png``), so no path is ever built from client input.
-Files are written atomically (:mod:`orfeas_nb.files`) before the record that names them says
-``done``: a reader never sees a done job with a missing or partial file.
+A job's files are published together (:func:`orfeas_nb.files.publish_together`) before the record that
+names them says ``done``: a reader never sees a done job with a missing or partial file.
 
     >>> import tempfile
     >>> store = JobStore(tempfile.mkdtemp())
@@ -165,6 +165,9 @@ class JobStore:
         return self.files_root / canonical / name
 
     def publish(self, job_id: str, documents: dict[str, bytes]) -> None:
-        """Write a job's files, each atomically; the caller marks the job done afterwards."""
-        for name, data in documents.items():
-            files.write_bytes(self.path(job_id, name), data)
+        """Write a job's files as one unit (all appear, or none); the caller marks the job done afterwards."""
+        targets = {self.path(job_id, name): data for name, data in documents.items()}
+        next(iter(targets)).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with files.publish_together() as unit:
+            for target, data in targets.items():
+                unit.add(target, data)

@@ -14,7 +14,7 @@ import ipywidgets as widgets
 import traitlets
 from PIL import Image
 
-from ..catalogue import MethodSpec, catalogue
+from ..catalogue import IMAGE_TO_3D, MethodSpec, catalogue
 from ..errors import InvalidInput, OrfeasError
 from ..options import QUALITY, Option, size_option
 from ..validation import LoadedImage, load_image, validate_prompt
@@ -176,13 +176,22 @@ class ParametersPanel(widgets.VBox):
         self.option_widgets: dict[str, widgets.ValueWidget] = {}
         super().__init__([self.method, self.summary, self.quality, self.size_mm, self.options_box])
         self.add_class("orfeas-parameters")
+        self.task = IMAGE_TO_3D
         self.method.observe(lambda change: self._show_options(change["new"]), names="value")
         self._show_options(self.method.value)
+
+    def set_task(self, task: str) -> None:
+        """Show the options of ``task`` (``image_to_3d`` or ``text_to_3d``); rebuilt only where they differ."""
+        spec = self._methods[self.method.value]
+        changed = spec.options_for(task) != spec.options_for(self.task)
+        self.task = task
+        if changed:
+            self._show_options(self.method.value)
 
     def _show_options(self, method: str) -> None:
         spec = self._methods[method]
         self.summary.value = message_html(spec.summary)
-        self.option_widgets = {opt.name: option_widget(opt) for opt in spec.options}
+        self.option_widgets = {opt.name: option_widget(opt) for opt in spec.options_for(self.task)}
         self.options_box.children = tuple(self.option_widgets.values())
 
     def values(self) -> dict:

@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import api
-from ..catalogue import catalogue
+from ..catalogue import IMAGE_TO_3D, TEXT_TO_3D, MethodSpec, catalogue
 from ..errors import OrfeasError
 from ..jobs import CANCELLED, DONE, Job, JobQueue
 from .export import ExportPanel
@@ -53,6 +53,9 @@ class Studio(widgets.VBox):
         self.parameters.method.value = method
         self.parameters.method.observe(
             lambda change: self.prompt.set_run_options(cat.prompt_run_options(change["new"])), names="value")
+        self.source.observe(  # a prompt may take other option defaults (Shap-E's guidance) than a picture
+            lambda change: self.parameters.set_task(TEXT_TO_3D if change["new"] == PROMPT_TAB else IMAGE_TO_3D),
+            names="selected_index")
         self.generate_button = widgets.Button(description="Generate", button_style="primary", icon="play",
                                               tooltip="make a 3D model from the picture or the prompt")
         self.generate_button.add_class("orfeas-generate")
@@ -132,22 +135,31 @@ class Studio(widgets.VBox):
         return self._finish_model(job, model)
 
     def _text_job(self, job: Job, text: dict, settings: dict, options: dict) -> tuple:
-        prompt = text["prompt"]
+        spec = catalogue().method(settings["method"])
         run = {key: text[key] for key in ("seed", "steps") if text[key] is not None}
-        if settings["method"] == "shap-e":
-            job.update(0.02, "Shap-E: loading the model")
-            model = api.text_to_3d(prompt, **settings, **options, **run, **self._hooks(job, 0.02, 0.8, "Shap-E"))
-            return self._finish_model(job, model)
-        job.update(0.02, "text → image: loading the model")
-        image = api.text_to_image(prompt, style=text["style"], negative_prompt=text["negative_prompt"], **run,
-                                  **self._hooks(job, 0.02, 0.5, "text → image"))
-        job.update(0.5, f"building the mesh ({settings['method']})")
-        learned = catalogue().method(settings["method"]).needs_weights
-        hooks = self._hooks(job, 0.5, 0.8, "depth") if learned else {}
-        model = api.image_to_3d(image, **settings, **options, **hooks)
-        record = image.info.get("orfeas") or {}
-        model.manifest.update(task="text_to_3d", prompt=prompt, seed=record.get("seed"), image=record)
+        if not spec.reads_prompt:  # the style and what to avoid steer the text→image stage
+            run.update(style=text["style"], negative_prompt=text["negative_prompt"])
+        model = api.text_to_3d(text["prompt"], **settings, **options, **run, cancel=job.cancel_event, progress=False,
+                               stage_callback=self._stage_progress(job, spec))
         return self._finish_model(job, model)
+
+    @staticmethod
+    def _stage_progress(job: Job, spec: MethodSpec) -> api.StageCallback:
+        """A ``stage_callback`` for :func:`~orfeas_nb.api.text_to_3d` that moves the job's bar through its stages."""
+        bands = {"mesh": (0.02, 0.8)} if spec.reads_prompt else {"text_to_image": (0.02, 0.5), "mesh": (0.5, 0.8)}
+        names = {"text_to_image": "text → image", "mesh": spec.name}
+
+        def report(stage: str, step: int, total: int) -> None:
+            low, high = bands[stage]
+            if step == 0:
+                learned = stage == "text_to_image" or spec.needs_weights
+                job.update(low, f"{names[stage]}: loading the model" if learned else f"building the mesh ({spec.name})")
+            elif stage == "mesh" and not spec.needs_weights:
+                job.update(high, f"mesh built ({spec.name})")
+            else:
+                job.update(low + (high - low) * step / max(total, 1), f"{names[stage]}: step {step} of {total}")
+
+        return report
 
     def _finish_model(self, job: Job, model) -> tuple:
         job.update(0.85, "preparing the 3D view")

@@ -19,6 +19,7 @@ import trimesh
 
 from .. import config
 from ..errors import InvalidInput
+from ..model import register_display
 
 LOW_COLOUR = np.array([0.23, 0.42, 0.78], dtype=np.float32)  # colour of the lowest point
 HIGH_COLOUR = np.array([0.97, 0.80, 0.45], dtype=np.float32)  # colour of the highest point
@@ -218,3 +219,11 @@ def model_widget(model, **opts) -> widgets.VBox:
     report = widgets.HTML(f"<pre>{html.escape(str(model.report()))}</pre>")
     report.add_class("orfeas-report")
     return widgets.VBox([mesh_view(model.mesh, **opts), report])
+
+
+def register() -> None:
+    """Make these views ``Model3D``'s rich display and preview (done on import; the ``orfeas_nb.display`` entry point)."""
+    register_display(widget=model_widget, preview=mesh_view)
+
+
+register()

@@ -15,7 +15,7 @@ import pytest
 from orfeas_nb.batch import run_id
 from tests.batch.conftest import write_notebook
 
-pytestmark = [pytest.mark.integration, pytest.mark.notebook]
+pytestmark = [pytest.mark.integration, pytest.mark.notebook, pytest.mark.slow]  # a Dask cluster
 
 
 def test_ctrl_c_keeps_finished_runs_and_leaves_no_partial_files(tmp_path):

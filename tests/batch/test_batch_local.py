@@ -14,6 +14,7 @@ def summary_rows(out):
     return {row["x"]: row for row in csv.DictReader((out / "summary.csv").read_text().splitlines())}
 
 
+@pytest.mark.slow
 def test_a_batch_isolates_failures_and_a_rerun_redoes_only_what_did_not_finish(cli, square_notebook, tmp_path):
     params = tmp_path / "sweep.yaml"
     params.write_text("runs:\n  - {x: 1}\n  - {x: 2}\n  - {x: 3, fail: true}\n")

@@ -14,6 +14,7 @@ from orfeas_nb.errors import InvalidInput
 pytestmark = [pytest.mark.integration, pytest.mark.notebook]
 
 
+@pytest.mark.slow
 def test_runs_go_to_an_existing_scheduler_and_files_come_back(dask_scheduler, square_notebook, tmp_path, monkeypatch):
     monkeypatch.setenv("ORFEAS_SCHEDULER_TIMEOUT_S", "60")  # the worker may still be starting
     result = batch.run(square_notebook, {"grid": {"x": [4, 5]}}, tmp_path / "out", scheduler=dask_scheduler, progress=False)
@@ -33,6 +34,7 @@ def test_an_unreachable_scheduler_is_a_clear_error(square_notebook, tmp_path, mo
     assert result.exit_code == 2 and "start one with `dask scheduler`" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_scheduler_without_workers_is_out_of_resources_exit_4(square_notebook, tmp_path, monkeypatch, cli):
     from tests.batch.conftest import _free_port, _stop, dask_command
 

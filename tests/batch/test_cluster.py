@@ -13,7 +13,7 @@ import pytest
 from orfeas_nb.batch import cluster, run
 from tests.batch.conftest import write_notebook
 
-pytestmark = [pytest.mark.integration, pytest.mark.notebook]
+pytestmark = [pytest.mark.integration, pytest.mark.notebook, pytest.mark.slow]  # Dask clusters
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="warm kernels are forked on Linux only")
 
 

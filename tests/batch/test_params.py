@@ -143,3 +143,27 @@ def test_deep_values_given_from_python_are_invalid_input():
         deep = [deep]
     with pytest.raises(InvalidInput, match="not plain data"):
         expand({"runs": [{"x": deep}]})
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("top.yaml", "grid: {x: [1]}\ngrid: {x: [2]}\n", "the key 'grid' twice in one mapping (line 2, column 1)"),
+        ("grid.yaml", "grid:\n  x: [1]\n  y: [2]\n  x: [3]\n", "the key 'x' twice in one mapping (line 4, column 3)"),
+        ("runs.yml", "runs:\n  - {x: 1}\n  - {x: 2, x: 3}\n", "the key 'x' twice in one mapping (line 3, column 12)"),
+        ("top.json", '{"runs": [], "runs": [{"x": 1}]}', "the key 'runs' twice in one mapping"),
+        ("nested.json", '{"runs": [{"x": 1, "x": 2}]}', "the key 'x' twice in one mapping"),
+    ],
+)
+def test_a_key_repeated_in_one_mapping_is_refused_not_last_wins(tmp_path, name, text, where):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(InvalidInput) as error:
+        read_params_file(tmp_path / name)
+    assert str(error.value) == f"{name} has {where}; give each key once (the last one would silently win)"
+
+
+def test_the_same_key_in_different_mappings_and_yaml_merge_keys_are_fine(tmp_path):
+    (tmp_path / "p.yaml").write_text("grid: {x: [1, 2]}\ncommon: {<<: {y: 1, z: 1}, z: 2}\n")
+    assert read_params_file(tmp_path / "p.yaml") == {"grid": {"x": [1, 2]}, "common": {"y": 1, "z": 2}}
+    (tmp_path / "p.json").write_text('{"runs": [{"x": 1}, {"x": 2}]}')
+    assert read_params_file(tmp_path / "p.json") == {"runs": [{"x": 1}, {"x": 2}]}

@@ -103,7 +103,7 @@ def lab(tmp_path_factory):
                 break
             except OSError:
                 if server.poll() is not None or time.perf_counter() - started > 60:
-                    pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
+                    pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text(errors='replace')[-3000:]}")
                 time.sleep(0.3)
         print(f"\nJupyterLab ready in {time.perf_counter() - started:.1f} s")
         yield url, token, root

@@ -136,8 +136,9 @@ def test_arrays_and_pil_images():
     assert load_image(Image.new("LA", (3, 2))).image.mode == "RGBA"
     with pytest.raises(InvalidInput, match="NaN"):
         load_image(np.full((4, 4), np.nan))
+    assert load_image(np.zeros((4, 4, 2))).image.mode == "RGBA"  # grey + alpha, as PIL's LA
     with pytest.raises(InvalidInput, match="shape"):
-        load_image(np.zeros((4, 4, 2)))
+        load_image(np.zeros((4, 4, 5)))
     with pytest.raises(InvalidInput, match="uint8, uint16"):
         load_image(np.zeros((4, 4), complex))
 

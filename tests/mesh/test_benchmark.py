@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.performance
+pytestmark = [pytest.mark.performance, pytest.mark.slow]  # a benchmark script run as a test
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "mesh.py"
 
 
@@ -18,7 +19,23 @@ def test_benchmark_prints_the_table_of_ratios():
     lines = done.stdout.strip().splitlines()
     assert lines[0].split()[:2] == ["benchmark", "ratio"]
     body = "\n".join(lines[2:])
-    assert "vs lithophane pkg" in body and "faster" in body
+    assert "vs lithophane pkg" in body and "faster" in body, "the dev extra installs the lithophane package:\n" + body
     assert "adaptive vs grid at 0.05 mm" in body and "of the triangles" in body
     assert "vs numpy tofile" in body and "the floor" in body
     assert "watertight yes vs" in body
+
+
+def test_an_absent_peer_package_prints_its_rows_as_not_installed(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "lithophane", None)  # `import lithophane` raises ImportError
+    monkeypatch.setenv("ORFEAS_MAX_GRID", "1024")  # main() sets it when unset; this keeps it out of other tests
+    spec = importlib.util.spec_from_file_location("bench_mesh", SCRIPT)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--side", "32"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if "vs lithophane pkg" in line]
+    assert [row.split("  ")[0] for row in rows] == [f"lithophane 32² → STL, ours ({t}) vs lithophane pkg"
+                                                     for t in ("grid", "adaptive")]
+    for row in rows:
+        cells = [cell for cell in row.split("  ") if cell.strip()]
+        assert cells[1].strip() == "not installed"
+        assert "watertight yes" in row and "pip install lithophane" in row

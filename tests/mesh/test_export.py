@@ -10,7 +10,7 @@ import pytest
 import trimesh
 
 import orfeas_nb
-from orfeas_nb.mesh.export import EXPORTERS, embedded_manifest
+from orfeas_nb.mesh.export import EXPORTERS, embedded_manifest, mesh_bytes
 
 pytestmark = pytest.mark.unit
 
@@ -38,6 +38,15 @@ def test_each_format_reads_back_as_the_same_solid_with_its_manifest(model, fmt, 
         assert embedded["input"]["sha256"] == model.manifest["input"]["sha256"]
         assert embedded["triangles"] == len(model.mesh.faces)
         assert embedded["method"] == "relief"
+
+
+@pytest.mark.parametrize("manifest", [True, False])
+def test_stl_header_is_readable_text_then_only_nul_bytes(model, manifest, tmp_path):
+    data = model.export(tmp_path / "part.stl").read_bytes() if manifest else mesh_bytes(model.mesh, "stl")
+    text, padding = data[:80].split(b"\0", 1)
+    expected = f"orfeas_nb relief mm sha256={model.manifest['input']['sha256'][:16]}" if manifest else "orfeas_nb mm"
+    assert text.decode("ascii") == expected
+    assert padding == b"\0" * (79 - len(text))  # C tools that print the header as a string stop at the first NUL
 
 
 def test_3mf_metadata_and_glb_extras_are_where_readers_look(model, tmp_path):

@@ -35,7 +35,7 @@ def test_prusa_slicer_slices_our_files(models, method, fmt, tmp_path):
     model_path = models[method].export(tmp_path / f"part.{fmt}")
     gcode = tmp_path / "part.gcode"
     done = subprocess.run(["prusa-slicer", "--export-gcode", "--output", str(gcode), str(model_path)],
-                          capture_output=True, text=True, timeout=240)
+                          capture_output=True, text=True, errors="replace", timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "error" not in (done.stdout + done.stderr).lower()
     text = gcode.read_text()
@@ -46,8 +46,11 @@ def test_prusa_slicer_slices_our_files(models, method, fmt, tmp_path):
 @pytest.mark.parametrize("method", [c[0] for c in CASES])
 def test_admesh_finds_nothing_to_fix(models, method, tmp_path):
     stl = models[method].export(tmp_path / "part.stl")
-    done = subprocess.run(["admesh", str(stl)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(["admesh", str(stl)], capture_output=True, text=True, errors="replace", timeout=120)
     assert done.returncode == 0
+    # the header is NUL-padded: admesh prints its readable text and nothing past it (no padding, no garbage)
+    text = f"orfeas_nb {method} mm sha256={models[method].manifest['input']['sha256'][:16]}"
+    assert re.search(r"^Header\s*:\s*(.*)$", done.stdout, re.MULTILINE).group(1) == text
     stats = dict(re.findall(r"^(\w[\w ]*?)\s*:\s*(\S+)", done.stdout, re.MULTILINE))
     for key in ("Degenerate facets", "Edges fixed", "Facets removed", "Facets added", "Facets reversed",
                 "Backwards edges", "Normals fixed"):

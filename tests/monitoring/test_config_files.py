@@ -42,7 +42,7 @@ def exported_names() -> set[str]:
 
 
 def promtool(*args: str, cwd=MONITORING) -> subprocess.CompletedProcess:
-    return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, errors="replace", timeout=60)
 
 
 def test_contract_metric_names_are_exported():

@@ -74,6 +74,7 @@ def run(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.integration
 def test_quickstart_with_other_parameters_writes_model_preview_and_manifest(tmp_path):
@@ -88,6 +89,7 @@ def test_quickstart_with_other_parameters_writes_model_preview_and_manifest(tmp_
         assert preview.format == "PNG" and preview.size == (640, 480)
 
 
+@pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.integration
 def test_image_to_3d_takes_your_image_method_and_formats(tmp_path, disk_png):
@@ -102,6 +104,7 @@ def test_image_to_3d_takes_your_image_method_and_formats(tmp_path, disk_png):
     assert "→ lithophane" in "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
+@pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.integration
 def test_a_bad_parameter_stops_the_notebook_with_an_orfeas_error(tmp_path):
@@ -112,6 +115,7 @@ def test_a_bad_parameter_stops_the_notebook_with_an_orfeas_error(tmp_path):
     assert not list((tmp_path / "out").glob("*.stl"))
 
 
+@pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.integration
 def test_batch_notebook_sweeps_and_writes_summary_and_figure(tmp_path):
@@ -126,6 +130,7 @@ def test_batch_notebook_sweeps_and_writes_summary_and_figure(tmp_path):
         assert figure.format == "PNG" and figure.size[0] > figure.size[1]
 
 
+@pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.integration
 def test_studio_notebook_generates_from_code_with_other_parameters(tmp_path):
@@ -139,6 +144,7 @@ def test_studio_notebook_generates_from_code_with_other_parameters(tmp_path):
     assert "upload box holds shapes.png" in printed and "done" in printed
 
 
+@pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.integration
 def test_text_to_3d_notebook_gets_shap_e_from_the_environment_variable(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ import torch
 
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.performance
+pytestmark = [pytest.mark.performance, pytest.mark.slow]  # a benchmark script run as a test
 
 
 def _load(name):

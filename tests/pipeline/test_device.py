@@ -95,8 +95,6 @@ def test_out_of_memory_is_mapped_and_memory_released(monkeypatch):
 def test_other_errors_pass_through_the_guard():
     with pytest.raises(KeyError), device.oom_guard("x", "cpu"):
         raise KeyError("not memory")
-    assert device.is_out_of_memory(RuntimeError("CUDA error: out of memory"))
-    assert not device.is_out_of_memory(RuntimeError("shape mismatch"))
 
 
 def test_describe_lists_device_and_memory(monkeypatch):

@@ -16,10 +16,10 @@ from orfeas_nb.pipeline import models
 pytestmark = pytest.mark.unit
 
 
-def _folder(tmp_path, marker="model_index.json", name="m"):
+def _folder(tmp_path, marker="model_index.json", name="m", declared="X"):
     folder = tmp_path / name
     folder.mkdir()
-    (folder / marker).write_text(json.dumps({"_class_name": "X"}))
+    (folder / marker).write_text(json.dumps({"_class_name": declared}))
     (folder / "weights.bin").write_bytes(b"\0" * 100)
     return folder
 
@@ -157,7 +157,7 @@ def test_out_of_memory_drops_the_pipeline(monkeypatch):
 
 
 def test_doctor_lists_device_and_which_models_are_present(cli, monkeypatch, tmp_path):
-    monkeypatch.setenv("ORFEAS_SHAP_E_MODEL", str(_folder(tmp_path)))
+    monkeypatch.setenv("ORFEAS_SHAP_E_MODEL", str(_folder(tmp_path, declared="ShapEPipeline")))
     result = cli("doctor")
     assert result.exit_code == 0
     out = result.stdout

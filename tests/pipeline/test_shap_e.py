@@ -34,6 +34,7 @@ def test_text_to_3d_gives_a_printable_solid_of_the_asked_size(tiny_shap_e):
     assert manifest["triangles"] == len(model.mesh.faces)
 
 
+@pytest.mark.slow
 def test_same_seed_same_mesh(tiny_shap_e):
     first, again, other = _text(tiny_shap_e, seed=4), _text(tiny_shap_e, seed=4), _text(tiny_shap_e, seed=5)
     assert np.array_equal(first.mesh.vertices, again.mesh.vertices)
@@ -61,6 +62,7 @@ def test_image_to_3d_with_shap_e(tiny_shap_e_img2img, monkeypatch):
     assert model.manifest["input"]["format"] == "PNG"
 
 
+@pytest.mark.slow
 def test_text_to_3d_through_an_image_method(tiny_sd, tiny_depth):
     model = orfeas_nb.text_to_3d("an owl", method="depth", model=tiny_sd, depth_model=tiny_depth, seed=9, steps=1,
                                  quality=1, progress=False)

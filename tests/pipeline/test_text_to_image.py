@@ -26,6 +26,7 @@ def _image(tiny_sd, **kwargs):
     return orfeas_nb.text_to_image("a small ceramic owl", **kwargs)
 
 
+@pytest.mark.slow
 def test_seed_reproduces_and_is_recorded(tiny_sd):
     first = _image(tiny_sd, seed=11)
     again = _image(tiny_sd, seed=11)
@@ -40,6 +41,7 @@ def test_seed_reproduces_and_is_recorded(tiny_sd):
     assert "a small ceramic owl" in record["prompt"]
 
 
+@pytest.mark.slow
 def test_random_seed_is_recorded_and_replays(tiny_sd):
     image = _image(tiny_sd)
     replay = _image(tiny_sd, seed=image.info["orfeas"]["seed"])
@@ -60,12 +62,14 @@ def test_styles_shape_the_prompt_and_negative_prompt(tiny_sd):
     assert all("{prompt}" in style.template for style in STYLES.values())
 
 
+@pytest.mark.slow
 def test_progress_callback_fires_once_per_step(tiny_sd, recorder):
     steps = recorder()
     _image(tiny_sd, steps=3, seed=1, callback=steps)
     assert steps.calls == [(1, 3), (2, 3), (3, 3)]
 
 
+@pytest.mark.slow
 def test_cancel_stops_within_one_step(tiny_sd, recorder):
     steps = recorder(cancel_at=2)
     with pytest.raises(JobCancelled, match="cancelled after 2 of 10 steps"):
@@ -98,6 +102,7 @@ def test_an_empty_prompt_is_refused(tiny_sd):
         orfeas_nb.text_to_image("   ", model=tiny_sd)
 
 
+@pytest.mark.slow
 def test_out_of_memory_is_mapped_and_the_pipeline_dropped(monkeypatch, tiny_sd):
     _image(tiny_sd, seed=1)  # resident now
     (key,) = [k for k in models.CACHE.keys() if k[0] == "text_to_image" and k[1] == str(tiny_sd)]
@@ -113,6 +118,7 @@ def test_out_of_memory_is_mapped_and_the_pipeline_dropped(monkeypatch, tiny_sd):
     assert _image(tiny_sd, seed=1).size == (64, 64)  # reloaded fresh
 
 
+@pytest.mark.slow
 def test_unet_attention_uses_torch_sdpa(tiny_sd):
     from diffusers.models.attention_processor import AttnProcessor2_0
 
@@ -181,6 +187,7 @@ def test_sizes_are_whole_8_pixel_blocks_within_limits(value):
             _check_size("width", value, 512)
 
 
+@pytest.mark.slow
 def test_concurrent_jobs_share_one_pipeline_safely(tiny_sd):
     expected = {seed: np.asarray(_image(tiny_sd, seed=seed)) for seed in (21, 22)}
     results, errors = {}, []

@@ -67,6 +67,7 @@ def start_writer(folder: Path) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.slow
 def test_sigkill_mid_export_never_leaves_a_partial_target(tmp_path):
     """Kill a process exporting a 15 MB model again and again until 4 kills have landed mid-write."""
     rng = random.Random(3)

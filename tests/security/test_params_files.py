@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.security, pytest.mark.integration]
+pytestmark = [pytest.mark.security, pytest.mark.integration, pytest.mark.slow]  # a CLI process per hostile file
 
 
 @pytest.fixture
@@ -54,9 +54,10 @@ def test_a_yaml_alias_bomb_is_refused_quickly(notebook, tmp_path):
     params.write_text("\n".join([*lines, "runs:", "  - {x: 1}"]) + "\n")
     assert params.stat().st_size < 700
     try:
-        result = batch(notebook, params, tmp_path, timeout=10)
+        # expanded, the aliases are 9**9 strings (minutes and gigabytes); 60 s leaves room for a loaded machine
+        result = batch(notebook, params, tmp_path, timeout=60)
     except subprocess.TimeoutExpired:
-        pytest.fail("a 600-byte parameter file kept orfeas batch busy for 10 s")
+        pytest.fail("a 600-byte parameter file kept orfeas batch busy for 60 s")
     assert result.returncode == 2, result.stderr[-300:]
 
 

@@ -62,7 +62,7 @@ def test_a_clean_audit_passes_and_a_missing_report_does_not(tmp_path, capsys):
 def test_bandit_finds_no_unexplained_issue():
     """The same command as the CI workflow's security job; medium and high findings are fixed or justified."""
     proc = subprocess.run([sys.executable, "-m", "bandit", "-q", "-r", "orfeas_nb", "-c", "pyproject.toml", "-f", "json"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+                          capture_output=True, text=True, errors="replace", cwd=ROOT, timeout=300)
     report = json.loads(proc.stdout)
     assert [(r["filename"], r["line_number"], r["test_id"]) for r in report["results"]] == []
     assert proc.returncode == 0

@@ -35,6 +35,8 @@ def test_a_prompt_defaults_to_shap_e_and_keeps_run_values():
     ({"job_id": "a", "size_mm": float("nan")}, InvalidInput, "size_mm"),
     ({"job_id": "a", "seed": 1}, InvalidInput, "learned methods"),
     ({"job_id": "a", "style": "cartoon"}, InvalidInput, "prompts only"),
+    ({"job_id": "a", "negative_prompt": "blur"}, InvalidInput, "prompts only"),
+    ({"prompt": "owl", "negative_prompt": "blur"}, InvalidInput, "takes no negative_prompt"),
     ({"job_id": 7}, InvalidInput, "job id string"),
     ({"prompt": "x", "art_style": "cartoon", "style": "realistic"}, InvalidInput, "not both"),
     ([], InvalidInput, "JSON object"),
@@ -45,8 +47,9 @@ def test_bad_generate_values(body, error, words):
 
 
 def test_prompt_runs_take_the_text_to_image_models():
-    _, params = generate_3d_params({"prompt": "owl", "method": "depth", "image_model": "sd", "depth_model": "da"})
-    assert (params["image_model"], params["depth_model"]) == ("sd", "da")
+    _, params = generate_3d_params({"prompt": "owl", "method": "depth", "image_model": "sd", "depth_model": "da",
+                                    "negative_prompt": "blur"})
+    assert (params["image_model"], params["depth_model"], params["negative_prompt"]) == ("sd", "da", "blur")
     with pytest.raises(InvalidInput, match="prompts only"):
         generate_3d_params({"job_id": "a", "method": "depth", "image_model": "sd"})
     with pytest.raises(InvalidInput, match="does not apply"):

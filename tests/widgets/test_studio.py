@@ -122,8 +122,13 @@ def test_method_options_reach_the_api(studio, logo_bytes):
     assert job.status == "done" and params["invert"] is True and params["height_mm"] == 7.5
 
 
-def test_a_prompt_goes_text_to_image_then_image_to_3d_with_progress(studio, monkeypatch):
-    calls, statuses = [], []
+def test_a_prompt_goes_through_text_to_3d_with_stage_progress(studio, monkeypatch):
+    calls, statuses, workflows = [], [], []
+    real_text_to_3d = api.text_to_3d
+
+    def spy_text_to_3d(prompt, **kwargs):
+        workflows.append(kwargs["method"])
+        return real_text_to_3d(prompt, **kwargs)
 
     def fake_text_to_image(prompt, **kwargs):
         calls.append((prompt, kwargs))
@@ -136,6 +141,7 @@ def test_a_prompt_goes_text_to_image_then_image_to_3d_with_progress(studio, monk
         return image
 
     monkeypatch.setattr(api, "text_to_image", fake_text_to_image)
+    monkeypatch.setattr(api, "text_to_3d", spy_text_to_3d)
     studio.source.set_state({"selected_index": PROMPT_TAB})
     studio.prompt.prompt.set_state({"value": "a small owl"})
     studio.prompt.seed.set_state({"value": "11"})
@@ -147,6 +153,7 @@ def test_a_prompt_goes_text_to_image_then_image_to_3d_with_progress(studio, monk
     assert kwargs["style"] == "realistic" and "steps" not in kwargs
     assert studio.model.manifest["task"] == "text_to_3d" and studio.model.manifest["prompt"] == "a small owl"
     assert studio.model.manifest["image"] == {"seed": 11} and studio.model.manifest["seed"] == 11
+    assert workflows == ["relief"], "the Studio runs one text_to_3d, not the stages itself"
     assert "text → image: step 1 of 2" in statuses[0][1] and "step 2 of 2" in statuses[1][1]
     assert 0 < statuses[0][0] < statuses[1][0] < 100
 
@@ -156,7 +163,8 @@ def test_shap_e_prompts_go_to_text_to_3d_with_the_hooks(studio, monkeypatch):
 
     def fake_text_to_3d(prompt, **kwargs):
         seen.update(kwargs, prompt=prompt)
-        kwargs["callback"](1, 1)
+        kwargs["stage_callback"]("mesh", 0, 0)
+        kwargs["stage_callback"]("mesh", 1, 1)
         return api.image_to_3d(np.full((16, 16), 200, np.uint8), quality=1, size_mm=kwargs["size_mm"])
 
     monkeypatch.setattr(api, "text_to_3d", fake_text_to_3d)
@@ -168,6 +176,7 @@ def test_shap_e_prompts_go_to_text_to_3d_with_the_hooks(studio, monkeypatch):
     assert job.status == "done", job.error
     assert seen["prompt"] == "a chess pawn" and seen["method"] == "shap-e" and seen["steps"] == 4
     assert seen["cancel"] is job.cancel_event and "guidance_scale" in seen and seen["size_mm"] == 60
+    assert "style" not in seen and "negative_prompt" not in seen, "Shap-E reads the prompt itself"
 
 
 def test_without_weights_the_prompt_path_says_which_model_is_missing(studio, monkeypatch):
