@@ -319,7 +319,10 @@ class Client:
                 "format": format, **options}
         status = self.run("generate-3d", body, progress=progress, callback=callback, cancel=cancel,
                           desc=f"image_to_3d({method})")
-        return self.model(status, format)
+        model = self.model(status, format)
+        if isinstance(image, (str, os.PathLike)) and isinstance(model.manifest.get("input"), dict):
+            model.manifest["input"]["path"] = os.path.abspath(image)  # as a local call records it (orfeas reproduce)
+        return model
 
     def text_to_image(self, prompt: str, *, style: str = "realistic", seed: int | None = None, steps: int | None = None,
                       width: int | None = None, height: int | None = None, negative_prompt: str | None = None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -185,8 +187,9 @@ def test_text_to_3d_sends_the_run_keywords_and_models():
 
 
 def test_the_client_module_is_light():
-    from tests.test_layers import HEAVY, loaded_after
-
-    loaded = loaded_after("orfeas_nb.client")
-    assert "httpx" in loaded and not [name for name in (*HEAVY, "trimesh", "orfeas_nb.api") if name in loaded]
-    assert "httpx" not in loaded_after("orfeas_nb")
+    code = ("import json, sys\nimport orfeas_nb\nbefore = set(sys.modules)\nimport orfeas_nb.client\n"
+            "print(json.dumps([sorted(before), sorted(sys.modules)]))")
+    before, after = map(set, json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                                       check=True).stdout))
+    assert "httpx" not in before and "httpx" in after
+    assert not {"torch", "diffusers", "transformers", "ipywidgets", "pythreejs", "trimesh", "orfeas_nb.api"} & after
