@@ -13,6 +13,7 @@ Metric names (what dashboards and alerts read):
 - ``orfeas_jobs_in_progress``, ``orfeas_job_queue_length`` — gauges, summed over live processes
 - ``orfeas_requests_total{method,endpoint,status}``, ``orfeas_request_duration_seconds{method,endpoint}`` —
   every request to the HTTP API (``endpoint`` is the route template, e.g. ``jobs/{id}``)
+- ``orfeas_api_jobs{status}`` — the HTTP API's jobs queued and running now (the Jupyter server extension)
 - ``orfeas_cpu_usage_percent``, ``orfeas_memory_usage_bytes``, ``orfeas_memory_total_bytes``,
   ``orfeas_gpu_memory_bytes{gpu_id}``, ``orfeas_gpu_memory_total_bytes{gpu_id}`` — host gauges
 

@@ -63,3 +63,28 @@ class HostCollector(Collector):
                 total.add_metric([gpu.gpu_id], gpu.total_bytes)
             yield used
             yield total
+
+
+class ApiJobsCollector(Collector):
+    """``orfeas_api_jobs{status}``: the HTTP API's jobs waiting (``queued``) and in progress (``running``) now.
+
+    ``counts`` returns ``{"queued": n, "running": m}`` (the job store's counts), read at each scrape.
+
+    >>> from prometheus_client import CollectorRegistry
+    >>> registry = CollectorRegistry()
+    >>> registry.register(ApiJobsCollector(lambda: {"queued": 2, "running": 1}))
+    >>> registry.get_sample_value("orfeas_api_jobs", {"status": "queued"})
+    2.0
+    """
+
+    def __init__(self, counts: Callable[[], dict[str, int]]):
+        self.counts = counts
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return [GaugeMetricFamily("orfeas_api_jobs", "", labels=["status"])]
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("orfeas_api_jobs", "HTTP API jobs by status now (queued, running).", labels=["status"])
+        for status, count in self.counts().items():
+            family.add_metric([status], float(count))
+        yield family

@@ -18,7 +18,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from .. import config
-from ..errors import OrfeasError, UnsupportedFormat
+from ..errors import OrfeasError
 
 API_KEY = "orfeas_api"
 ERROR_TYPES = {400: "InvalidInput", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
@@ -40,10 +40,6 @@ class ApiError(web.HTTPError):
     def from_error(cls, exc: OrfeasError, status: int = 400) -> ApiError:
         """A 400 (or ``status``) carrying an OrfeasError's class name and message."""
         return cls(status, str(exc), type=type(exc).__name__)
-
-
-def unsupported(exc: UnsupportedFormat) -> ApiError:
-    return ApiError.from_error(exc, 415)
 
 
 class RateLimiter:

@@ -147,6 +147,11 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         serverapp.log.warning("orfeas_nb: %d jobs were interrupted by the restart and are marked failed", interrupted)
     gpus = len(state["sampler"].latest().gpus) if state is not None else 0
     engine = Engine(store, gpus=gpus)
+    if state is not None:
+        from ..jobstate import QUEUED, RUNNING
+        from ..monitoring.collector import ApiJobsCollector
+
+        state["registry"].register(ApiJobsCollector(lambda: {QUEUED: store.count(QUEUED), RUNNING: store.count(RUNNING)}))
     engine.start_housekeeping()
     serverapp.web_app.settings[API_KEY] = {"store": store, "engine": engine, "limiter": RateLimiter(),
                                           "requests": _request_metrics(state)}

@@ -17,6 +17,7 @@ names them says ``done``: a reader never sees a done job with a missing or parti
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import threading
@@ -32,17 +33,35 @@ FILE_NAMES = ("input", "image.png", "preview.png", "manifest.json",
               *(f"model.{suffix}" for suffix in ("stl", "obj", "glb", "ply", "3mf")))
 INTERRUPTED = "interrupted by a server restart; submit the job again"
 _COLUMNS = ("id", "type", "status", "progress", "message", "error_type", "error_message", "params", "result",
-            "client", "created", "started", "finished")
+            "client", "created", "started", "finished", "owner")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, type TEXT NOT NULL, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0,
     message TEXT NOT NULL DEFAULT '', error_type TEXT, error_message TEXT, params TEXT NOT NULL DEFAULT '{}',
     result TEXT NOT NULL DEFAULT '{}', client TEXT NOT NULL DEFAULT '', created REAL NOT NULL,
-    started REAL, finished REAL
+    started REAL, finished REAL, owner INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
 """
+
+
+def _alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie counts as dead when psutil can tell)."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with the server extra
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True
+        return True
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def new_id() -> str:
@@ -72,6 +91,9 @@ class JobStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            if "owner" not in columns:  # a store written before jobs named their server
+                self._db.execute("ALTER TABLE jobs ADD COLUMN owner INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         with self._lock:
@@ -93,10 +115,10 @@ class JobStore:
         finished = now if status not in WAITING else None
         with self._lock:
             self._db.execute(
-                "INSERT INTO jobs (id, type, status, progress, message, params, result, client, created, finished) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO jobs (id, type, status, progress, message, params, result, client, created, finished, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (job_id, type, status, 1.0 if finished else 0.0, message, json.dumps(params or {}),
-                 json.dumps(result or {}), client, now, finished),
+                 json.dumps(result or {}), client, now, finished, os.getpid()),
             )
         return job_id
 
@@ -138,13 +160,19 @@ class JobStore:
             return self._db.execute(sql, args).fetchone()[0]
 
     def interrupt_unfinished(self) -> int:
-        """At start: fail the jobs a previous server left queued or running; returns how many."""
+        """At start: fail the jobs that a server no longer running left queued or running; returns how many.
+
+        Jobs of another live server sharing the folder (its process still runs) are left alone.
+        """
         with self._lock:
-            return self._db.execute(
+            owners = [row[0] for row in self._db.execute(
+                "SELECT DISTINCT owner FROM jobs WHERE status IN (?, ?)", (QUEUED, RUNNING))]
+            gone = [owner for owner in owners if owner == os.getpid() or owner <= 0 or not _alive(owner)]
+            return sum(self._db.execute(
                 "UPDATE jobs SET status = ?, message = ?, error_type = 'OrfeasError', error_message = ?, finished = ? "
-                "WHERE status IN (?, ?)",
-                (FAILED, f"failed: {INTERRUPTED}", INTERRUPTED, time.time(), QUEUED, RUNNING),
-            ).rowcount
+                "WHERE status IN (?, ?) AND owner = ?",
+                (FAILED, f"failed: {INTERRUPTED}", INTERRUPTED, time.time(), QUEUED, RUNNING, owner),
+            ).rowcount for owner in gone)
 
     def purge(self, keep_days: float) -> list[str]:
         """Remove finished jobs older than ``keep_days`` and their folders; returns their ids."""

@@ -16,7 +16,7 @@ except ModuleNotFoundError:  # Python 3.10
 import yaml
 from prometheus_client import CollectorRegistry
 
-from orfeas_nb.monitoring.collector import HostCollector
+from orfeas_nb.monitoring.collector import ApiJobsCollector, HostCollector
 from orfeas_nb.monitoring.definitions import metrics, request_metrics
 from orfeas_nb.monitoring.readers import GpuMemory, HostSnapshot
 from orfeas_nb.monitoring.record import record_generation
@@ -38,6 +38,7 @@ def exported_names() -> set[str]:
         generation.triangles = 10
     snapshot = HostSnapshot(1.0, 1, 2, (GpuMemory("0", 1, 2, "nvml"),))
     registry.register(HostCollector(lambda: snapshot))
+    registry.register(ApiJobsCollector(lambda: {"queued": 0, "running": 0}))
     return {sample.name for family in registry.collect() for sample in family.samples}
 
 
@@ -50,7 +51,7 @@ def test_contract_metric_names_are_exported():
     for name in ("orfeas_generations_total", "orfeas_generation_duration_seconds_bucket", "orfeas_gpu_memory_bytes",
                  "orfeas_cpu_usage_percent", "orfeas_memory_usage_bytes", "orfeas_jobs_in_progress",
                  "orfeas_job_queue_length", "orfeas_mesh_triangles_bucket", "orfeas_stage_duration_seconds_bucket",
-                 "orfeas_requests_total", "orfeas_request_duration_seconds_bucket"):
+                 "orfeas_requests_total", "orfeas_request_duration_seconds_bucket", "orfeas_api_jobs"):
         assert name in names
 
 

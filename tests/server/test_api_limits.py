@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from .conftest import ApiServer, png, wait_for
 
@@ -41,6 +42,9 @@ def test_more_waiting_jobs_than_the_limit_get_429(api):
     refused = api.call("POST", "generate-3d", json={"prompt": "a pawn", "method": "relief"})
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
     assert "ORFEAS_MAX_QUEUED_JOBS" in refused.json()["error"]["message"]
+    gauges = {s.labels["status"]: s.value for family in text_string_to_metric_families(api.call("GET", "metrics").text)
+              for s in family.samples if s.name == "orfeas_api_jobs"}
+    assert gauges == {"queued": 1.0, "running": 1.0}
     # a queued job is cancelled at once; the running one at its next step
     assert api.call("DELETE", f"jobs/{waiting.json()['job_id']}").json()["status"] == "cancelled"
     api.call("DELETE", f"jobs/{running}")

@@ -262,3 +262,15 @@ def test_request_metrics_count_every_request_by_route_template(api):
     accepted = api.call("POST", "generate-3d", json={"job_id": job_id, "quality": 1})
     assert api.wait_job(accepted.json()["job_id"])["status"] == "done"
     assert metric(api, "orfeas_generations_total", type="image_to_3d", provider="relief", status="success") == made + 1
+
+
+def test_a_server_fault_is_a_json_500_without_details_and_is_counted(api):
+    job_id = api.upload(png()).json()["job_id"]
+    (api.jobs_dir / "files" / job_id / "preview.png").unlink()  # the disk lost a file the record names
+    before = metric(api, "orfeas_requests_total", method="GET", endpoint="jobs/{id}/preview", status="500")
+    response = api.call("GET", f"jobs/{job_id}/preview")
+    assert response.status_code == 500
+    assert response.json()["error"] == {"type": "InternalError",
+                                        "message": "the server failed to answer; its log has the details"}
+    assert "Traceback" not in response.text and str(api.jobs_dir) not in response.text
+    assert metric(api, "orfeas_requests_total", method="GET", endpoint="jobs/{id}/preview", status="500") == before + 1

@@ -41,6 +41,20 @@ def test_records_and_files_survive_a_reopen(tmp_path, store):
     reopened.close()
 
 
+def test_a_restart_leaves_the_jobs_of_another_live_server_alone(tmp_path, store):
+    import os
+    import subprocess
+    import sys
+
+    live, dead = os.getppid(), subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    theirs, lost = store.create("generate-3d"), store.create("generate-3d")
+    store.update(theirs, owner=live)
+    store.update(lost, owner=dead.pid)
+    assert store.interrupt_unfinished() == 1
+    assert store.get(theirs)["status"] == QUEUED and store.get(lost)["status"] == FAILED
+
+
 def test_updates_can_be_guarded_by_status(store):
     job_id = store.create("generate-3d")
     assert store.update(job_id, status=CANCELLED, only_if=(QUEUED,))
