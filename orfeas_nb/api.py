@@ -13,6 +13,7 @@ from .catalogue import TEXT_TO_3D, catalogue
 from .errors import InvalidInput, mapped_errors
 from .learned import check_depth_model, depth_solid, shap_e_solid, split_run_options
 from .mesh.methods import METHODS
+from .mesh.printer import printer_from
 from .mesh.quality import level
 from .model import Model3D
 from .monitoring.record import recorded
@@ -73,10 +74,11 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
     mesh_method = METHODS[method]
     quality, size_mm = _check_common(quality, size_mm)
     resolved = spec.resolve(options)
+    printer = printer_from(resolved)
     with stages("load"):
         loaded = load_image(image)
     with mapped_errors(f"image_to_3d({method})"), stages("mesh"):
-        lvl = level(quality, size_mm, max(loaded.size))
+        lvl = level(quality, size_mm, max(loaded.size), printer)
         result = mesh_method.run(loaded.image, size_mm=size_mm, level=lvl, options=resolved, stages=stages)
     manifest = {
         "task": "image_to_3d",
@@ -138,7 +140,7 @@ def _learned_image_to_3d(image: Any, *, method: str, quality: Any, size_mm: Any,
         loaded = load_image(image)
     with mapped_errors(f"image_to_3d({method})"):
         if method == "depth":
-            lvl = level(quality, size_mm, max(loaded.size))
+            lvl = level(quality, size_mm, max(loaded.size), printer_from(resolved))
             result, record = depth_solid(loaded.image, size_mm=size_mm, level=lvl, options=resolved, stages=stages, run=run)
         else:
             result, record = shap_e_solid(loaded.image, kind="image", quality=quality, size_mm=size_mm,

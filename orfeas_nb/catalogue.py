@@ -19,10 +19,11 @@ import functools
 import sys
 import types
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .errors import InvalidInput
+from .mesh.printer import Printer
 from .mesh.quality import QualityStep
 from .options import QUALITY, Option, resolve_options, size_option
 
@@ -104,13 +105,15 @@ class FormatSpec:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Everything a face lists: methods, styles, formats, quality steps and the generation parameters."""
+    """Everything a face lists: methods, styles, formats, quality steps, the generation parameters and printers."""
 
     methods: Mapping[str, MethodSpec]
     styles: Mapping[str, StyleSpec]
     formats: Mapping[str, FormatSpec]
     quality: tuple[QualityStep, ...]
     generation: tuple[Option, ...]
+    #: the printers a weight-free method makes its model for (its ``printer`` option): fdm, resin, exact
+    printers: Mapping[str, Printer] = field(default_factory=lambda: types.MappingProxyType({}))
 
     def method(self, name: Any) -> MethodSpec:
         """The method called ``name``, or :class:`InvalidInput` listing the known ones."""
@@ -123,6 +126,12 @@ class Catalogue:
         if not isinstance(name, str) or name not in self.styles:
             raise InvalidInput(f"unknown style {name!r}; choose one of: {', '.join(self.styles)}")
         return self.styles[name]
+
+    def printer(self, name: Any) -> Printer:
+        """The printer called ``name``, or :class:`InvalidInput` listing the known ones."""
+        if not isinstance(name, str) or name not in self.printers:
+            raise InvalidInput(f"unknown printer {name!r}; choose one of: {', '.join(self.printers)}")
+        return self.printers[name]
 
     def generation_option(self, name: str) -> Option:
         """One text→image parameter (seed, steps, width, height) by name."""
@@ -148,6 +157,7 @@ class Catalogue:
             "quality": [asdict(step) for step in self.quality],
             "generation": [opt.to_dict() for opt in self.generation],
             "common": [opt.to_dict() for opt in self.common],
+            "printers": {name: {**p.to_dict(), "summary": p.summary} for name, p in self.printers.items()},
         }
 
 
@@ -167,6 +177,7 @@ def catalogue() -> Catalogue:
     """The catalogue of this process (built on first use, then shared)."""
     from .mesh import quality
     from .mesh.export import FORMATS
+    from .mesh.printer import PRINTERS
     from .pipeline.parameters import STYLES, TEXT_TO_IMAGE
 
     return Catalogue(
@@ -177,6 +188,7 @@ def catalogue() -> Catalogue:
         ),
         quality=quality.STEPS,
         generation=TEXT_TO_IMAGE,
+        printers=types.MappingProxyType(dict(PRINTERS)),
     )
 
 

@@ -47,7 +47,7 @@ class CatalogueChoice(click.ParamType):
     name = "choice"
 
     def __init__(self, kind: str):
-        self.kind = kind  # "methods" or "styles"
+        self.kind = kind  # "methods", "styles" or "printers"
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -63,7 +63,7 @@ class CatalogueChoice(click.ParamType):
         from .catalogue import catalogue
 
         cat = catalogue()
-        return (cat.method if self.kind == "methods" else cat.style)(value).name
+        return {"methods": cat.method, "styles": cat.style, "printers": cat.printer}[self.kind](value).name
 
 
 class CatalogueHelpOption(click.Option):
@@ -98,6 +98,16 @@ def _quality_help() -> str:
     from .options import QUALITY
 
     return f"detail, {_range(QUALITY)}"
+
+
+def _printer_help() -> str:
+    from .catalogue import catalogue
+
+    listed = "; ".join(f"{p.name}: {p.summary}" for p in catalogue().printers.values())
+    return f"the printer the model is made for (weight-free methods; default fdm) — {listed}"
+
+
+_printer_option = click.option("--printer", type=CatalogueChoice("printers"), default=None, **_help(help_from=_printer_help))
 
 
 def _generation_help(name: str) -> str:
@@ -181,8 +191,10 @@ def demo(out: Path | None, quality: int) -> None:
               help="image→3D method (see `orfeas methods`)")
 @click.option("--quality", type=int, default=7, show_default=True, **_help(help_from=_quality_help))
 @click.option("--size-mm", type=float, default=100.0, show_default=True, help="longest side in millimetres")
+@_printer_option
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="a method option, repeatable")
-def image_to_3d_command(image: Path, out: Path, method: str, quality: int, size_mm: float, options: tuple[str, ...]) -> None:
+def image_to_3d_command(image: Path, out: Path, method: str, quality: int, size_mm: float, printer: str | None,
+                        options: tuple[str, ...]) -> None:
     """Turn IMAGE into a printable 3D model written to OUT."""
     image_to_3d = _generator().image_to_3d
     from .files import check_output
@@ -192,7 +204,7 @@ def image_to_3d_command(image: Path, out: Path, method: str, quality: int, size_
 
     format_for(out)  # reject an unknown suffix before any work
     check_output(out, sidecars=[manifest_path(out)], inputs=[image])
-    parsed = parse_option_texts(options)
+    parsed = parse_option_texts([*options, *([f"printer={printer}"] if printer is not None else [])])
     model = image_to_3d(image, method=method, quality=quality, size_mm=size_mm, **parsed)
     path = model.export(out)
     report = model.report()
@@ -251,10 +263,11 @@ def text_to_image_command(prompt: str, out: Path, model: str | None, style: str,
 @_style_option
 @_seed_option
 @click.option("--steps", type=int, default=None, **_help(help_from=_text_to_3d_steps_help))
+@_printer_option
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="a method option, repeatable")
 def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_mm: float, model: str | None,
                        image_model: str | None, depth_model: str | None, style: str, seed: int | None,
-                       steps: int | None, options: tuple[str, ...]) -> None:
+                       steps: int | None, printer: str | None, options: tuple[str, ...]) -> None:
     """Turn PROMPT into a printable 3D model written to OUT."""
     text_to_3d = _generator().text_to_3d
     from .files import check_output
@@ -264,7 +277,7 @@ def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_m
 
     format_for(out)  # reject an unknown suffix before any work
     check_output(out, sidecars=[manifest_path(out)])
-    parsed = parse_option_texts(options)
+    parsed = parse_option_texts([*options, *([f"printer={printer}"] if printer is not None else [])])
     run = {key: value for key, value in (("model", model), ("seed", seed), ("steps", steps)) if value is not None}
     result = text_to_3d(prompt, method=method, quality=quality, size_mm=size_mm, style=style, image_model=image_model,
                         depth_model=depth_model, **run, **parsed)

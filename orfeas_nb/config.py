@@ -72,7 +72,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("ORFEAS_BATCH_PRELOAD", "orfeas_nb.api,orfeas_nb.mesh.render,IPython.display", str,
                 "modules a local batch's warm kernels import once (comma-separated); none: every kernel starts afresh"),
         Setting("ORFEAS_BATCH_RUN_TIMEOUT", 3600.0, float,
-                "seconds one `orfeas batch` run may take; then its kernel is killed and the run fails", 0.1, 31_536_000.0),
+                "seconds one `orfeas batch` run may take; then its kernel is killed and the run fails", 0.1, 604_800.0),
         Setting("ORFEAS_SCHEDULER_TIMEOUT_S", 15.0, float, "seconds `orfeas batch --scheduler` waits for it and a worker",
                 0.1, 86_400.0),
         Setting("ORFEAS_JOBS_DIR", "", str, "HTTP API job records and files; empty: orfeas/jobs in Jupyter's data dir"),

@@ -18,7 +18,7 @@ import trimesh
 from PIL import Image
 
 from .errors import OrfeasError
-from .mesh import relief
+from .mesh import printer, relief
 from .mesh.options import Option
 from .mesh.quality import QualityLevel
 from .mesh.result import MeshResult
@@ -49,6 +49,7 @@ DEPTH_OPTIONS = (
     *(opt for opt in relief.OPTIONS if opt.name not in _NOT_FOR_DEPTH),
     Option("invert", False, "far becomes high instead of near (for metric-depth models, where larger is farther)",
            label="Invert depth"),
+    *printer.OPTIONS,
 )
 LEARNED: dict[str, LearnedMethod] = {
     "depth": LearnedMethod("depth", "depth model (Depth Anything) → relief; needs weights: -O model=ID|DIR", DEPTH_OPTIONS),

@@ -15,6 +15,7 @@ import trimesh
 from .errors import OrfeasError
 from .files import FileRecord, Publication, check_output, json_text, publish_together, sidecar_name
 from .mesh.export import format_for, mesh_chunks
+from .mesh.printer import summary_line
 from .mesh.repair import repair as repair_mesh
 from .mesh.report import Report, report
 from .monitoring.record import record_stage
@@ -41,8 +42,11 @@ class Model3D:
         )
 
     def report(self) -> Report:
-        """Printability: watertight, manifold, volume, bounds, triangles, thinnest wall, warnings."""
-        return report(self.mesh, min_wall_mm=self.manifest.get("min_wall_mm"))
+        """Printability: watertight, manifold, volume, bounds, triangles, thinnest wall, warnings, and
+        the printer the model was made for with the detail it kept."""
+        nozzle = (self.manifest.get("printer") or {}).get("nozzle_mm") or 0.4  # thin walls: two of the printer's widths
+        return report(self.mesh, min_wall_mm=self.manifest.get("min_wall_mm"), printer=summary_line(self.manifest),
+                      nozzle_mm=nozzle)
 
     def repair(self) -> Model3D:
         """A repaired copy (merged seams, holes filled, winding fixed, overlaps united); the manifest

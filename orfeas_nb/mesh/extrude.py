@@ -56,12 +56,14 @@ def extrude_outline(shape: MultiPolygon, height_mm: float, base_mm: float) -> tr
 
 def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
     """Extruded silhouette whose outline's longest side is ``size_mm``."""
-    tolerance = options["tolerance_mm"] or level.max_error_mm
+    tolerance = options["tolerance_mm"] or level.outline_tolerance_mm
     with stages("outline"):
         outline_mm = size_mm / (1 + 2 * PLATE_MARGIN) if options["base_mm"] > 0 else size_mm
         shape, mask, mm_per_pixel = outline.outline_mm(
             image, size_mm=outline_mm, resolution=level.resolution, options=options, tolerance_mm=tolerance
         )
+    with stages("fidelity"):
+        gap = outline.gap_to_picture(shape, image, size_mm=outline_mm, resolution=level.dense_resolution, options=options)
     with stages("extrude"):
         mesh = extrude_outline(shape, options["height_mm"], options["base_mm"])
     stroke = outline.thinnest_width_mm(mask, mm_per_pixel)
@@ -71,6 +73,7 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
         "parts": len(shape.geoms),
         "holes": int(sum(len(p.interiors) for p in shape.geoms)),
         "achieved_max_error_mm": round(float(tolerance), 6),
+        **outline.printer_info(level, gap, tolerance),
         "min_wall_mm": round(min(stroke, options["height_mm"] + options["base_mm"]), 4),
         "outline_area_mm2": round(float(shape.area), 3),
     }

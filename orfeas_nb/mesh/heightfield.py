@@ -44,14 +44,41 @@ def boundary_edges(faces: np.ndarray) -> np.ndarray:
     return directed[np.sort(order[lone])]
 
 
-def close_surface(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def grid_boundary_edges(rows: int, columns: int) -> np.ndarray:
+    """The outline of :func:`grid_faces` as directed edges, as :func:`boundary_edges` finds them (in
+    another order), without sorting every edge of the grid."""
+    idx = np.arange(rows * columns, dtype=np.int64).reshape(rows, columns)
+    bottom, right, top, left = idx[-1], idx[::-1, -1], idx[0, ::-1], idx[:, 0]
+    ring = np.concatenate([bottom[:-1], right[:-1], top[:-1], left[:-1]])
+    return np.column_stack([ring, np.roll(ring, -1)])
+
+
+def rectangle_outline(vertices: np.ndarray, pitch: float, rows: int, columns: int) -> np.ndarray:
+    """The outline of a surface that covers a height field's rectangle (the grid, or an adaptive one),
+    as the directed edges :func:`boundary_edges` finds, from the vertices on the rectangle's sides alone:
+    counter-clockwise seen from +z, without sorting every edge of the surface."""
+    col = np.rint(vertices[:, 0] / pitch).astype(np.int64)
+    row = np.rint(vertices[:, 1] / pitch).astype(np.int64)  # counted up from y = 0
+    width, height = columns - 1, rows - 1
+    sides = [
+        (row == 0, col),  # along y = 0, x growing
+        ((col == width) & (row > 0), row),  # up the right side
+        ((row == height) & (col < width), -col),  # back along the top
+        ((col == 0) & (row > 0) & (row < height), -row),  # down the left side
+    ]
+    ring = np.concatenate([np.flatnonzero(on)[np.argsort(key[on], kind="stable")] for on, key in sides])
+    return np.column_stack([ring, np.roll(ring, -1)])
+
+
+def close_surface(vertices: np.ndarray, faces: np.ndarray, edges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Close an upward-facing surface over a convex outline into a solid standing on z=0.
 
     Each boundary edge of the surface gets a wall quad down to z=0 and the floor is a fan around the
     outline's centre, so the result is watertight with outward normals as long as the surface's
-    outline is convex (true of every height field) and its heights are above zero.
+    outline is convex (true of every height field) and its heights are above zero. ``edges`` is the
+    outline when known (:func:`grid_boundary_edges`), else it is found.
     """
-    edges = boundary_edges(faces)
+    edges = boundary_edges(faces) if edges is None else edges
     outline = np.unique(edges)
     n = len(vertices)
     floor_index = np.full(n, -1, dtype=np.int64)
@@ -96,10 +123,19 @@ def counter_clockwise(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return faces
 
 
-#: Above this share of samples that stick out of their neighbours' line by more than the error bound,
-#: adaptive triangulation keeps most samples anyway (grainy photos: 0.80 rough kept 86% of a 1024² grid
-#: and took about 8× longer than the grid): the grid is then faster and nearly as small.
-ROUGH_SHARE = 0.7
+#: Seconds per unit of work on the 2-core machine the benchmarks run on (``benchmarks/mesh.py``'s photos and
+#: ``scene.png``), to predict which triangulation is cheaper: pydelatin scans every sample and then pays
+#: for each point it keeps (insertion, closing the surface); the grid pays for every sample; writing the
+#: file (encoding, write, fsync) pays per triangle, about two per point or sample. Only ratios matter.
+ADAPTIVE_S_PER_SAMPLE = 0.05e-6
+ADAPTIVE_S_PER_POINT = 2.5e-6
+GRID_S_PER_SAMPLE = 0.3e-6
+WRITE_S_PER_TRIANGLE = 0.075e-6
+#: Where adaptive keeps at most this share of the dense grid's triangles it may cost up to
+#: :data:`SIZE_SLACK` times the dense grid's predicted time: the benchmark's tolerance, bought back many
+#: times over downstream (a slicer's time grows faster than the triangle count; see FACTS).
+SMALL_SHARE = 0.25
+SIZE_SLACK = 1.2
 
 
 def rough_share(heights: np.ndarray, max_error_mm: float) -> float:
@@ -116,15 +152,57 @@ def rough_share(heights: np.ndarray, max_error_mm: float) -> float:
     return float(max(across.mean(), down.mean()))
 
 
-def surface(heights: np.ndarray, pitch: float, max_error_mm: float | None) -> tuple[np.ndarray, np.ndarray, float, str]:
-    """The top surface: the full grid when ``max_error_mm`` is None, else an adaptive one — unless the
-    field is so rough (:data:`ROUGH_SHARE`) that adaptive would keep most samples anyway.
+def predicted_seconds(heights: np.ndarray, max_error_mm: float, dense_samples: int | None = None) -> tuple[float, float]:
+    """Predicted seconds to triangulate and write ``heights`` adaptively, and as the dense grid of
+    ``dense_samples`` (default: this grid's own samples).
+
+    The points pydelatin keeps are predicted from :func:`rough_share` (on photos it kept 1.1–2 times
+    that share, most at the smallest shares), so the prediction errs towards the grid.
+    """
+    samples = heights.size
+    points = samples * min(1.0, 1.3 * rough_share(heights, max_error_mm) + 0.02)
+    adaptive = samples * ADAPTIVE_S_PER_SAMPLE + points * (ADAPTIVE_S_PER_POINT + 2 * WRITE_S_PER_TRIANGLE)
+    grid = (dense_samples or samples) * (GRID_S_PER_SAMPLE + 2 * WRITE_S_PER_TRIANGLE)
+    return adaptive, grid
+
+
+def adaptive_pays(heights: np.ndarray, max_error_mm: float, dense_samples: int | None = None) -> bool:
+    """Whether to triangulate adaptively, by predicted cost and size: when that is predicted no slower
+    than the dense grid of ``dense_samples`` (default: this grid), or at most :data:`SIZE_SLACK` times
+    slower while keeping at most :data:`SMALL_SHARE` of its triangles.
+
+    >>> adaptive_pays(np.add.outer(np.arange(50.0), np.arange(40.0)), 0.01)
+    True
+    >>> adaptive_pays(np.random.default_rng(0).random((50, 40)), 0.01)
+    False
+    """
+    adaptive, grid = predicted_seconds(heights, max_error_mm, dense_samples)
+    points = heights.size * min(1.0, 1.3 * rough_share(heights, max_error_mm) + 0.02)
+    small = points <= SMALL_SHARE * (dense_samples or heights.size)
+    return adaptive <= grid * (SIZE_SLACK if small else 1.0)
+
+
+def surface(
+    heights: np.ndarray, pitch: float, max_error_mm: float | None, dense_samples: int | None = None
+) -> tuple[np.ndarray, np.ndarray, float, str]:
+    """The top surface: the full grid when ``max_error_mm`` is None, else an adaptive one where that
+    pays against the dense grid of ``dense_samples`` (:func:`adaptive_pays`), else the grid.
 
     Returns (vertices, faces, achieved maximum error in mm, "grid" or "adaptive").
     """
-    if max_error_mm is None or rough_share(heights, max_error_mm) > ROUGH_SHARE:
+    if max_error_mm is None or min(heights.shape) < 3 or not adaptive_pays(heights, max_error_mm, dense_samples):
         return grid_vertices(heights, pitch), grid_faces(*heights.shape), 0.0, "grid"
     return (*adaptive_surface(heights, pitch, max_error_mm), "adaptive")
+
+
+def closed_surface(
+    heights: np.ndarray, pitch: float, max_error_mm: float | None, dense_samples: int | None = None
+) -> tuple[np.ndarray, np.ndarray, float, str]:
+    """:func:`surface` closed into a solid standing on z=0 (:func:`close_surface`)."""
+    vertices, faces, error, kind = surface(heights, pitch, max_error_mm, dense_samples)
+    rows, columns = heights.shape
+    edges = grid_boundary_edges(rows, columns) if kind == "grid" else rectangle_outline(vertices, pitch, rows, columns)
+    return (*close_surface(vertices, faces, edges), error, kind)
 
 
 def slab(vertices: np.ndarray, faces: np.ndarray, bottom_z: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -178,7 +256,7 @@ def strip_slab(heights: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarra
     back[outline] = n + np.arange(len(outline))
     floor = vertices[outline].copy()
     floor[:, 2] = 0.0
-    edges = boundary_edges(faces)
+    edges = grid_boundary_edges(rows, columns)
     a, b = edges[:, 0], edges[:, 1]
     walls = np.concatenate([np.column_stack([a, back[a], b]), np.column_stack([b, back[a], back[b]])])
     all_faces = np.concatenate([faces, back[floor_faces][:, ::-1], walls])
@@ -193,20 +271,22 @@ def grid_solid(heights: np.ndarray, pitch: float) -> trimesh.Trimesh:
     """
     vertices = grid_vertices(heights, pitch)
     faces = grid_faces(*heights.shape)
-    vertices, faces = close_surface(vertices, faces)
+    vertices, faces = close_surface(vertices, faces, grid_boundary_edges(*heights.shape))
     return trimesh.Trimesh(vertices, faces, process=False, validate=False)
 
 
-def height_solid(heights: np.ndarray, pitch: float, max_error_mm: float | None) -> tuple[trimesh.Trimesh, float, str]:
+def height_solid(
+    heights: np.ndarray, pitch: float, max_error_mm: float | None, dense_samples: int | None = None
+) -> tuple[trimesh.Trimesh, float, str]:
     """A watertight solid over ``heights`` (all above zero) standing on z=0, the achieved error in mm
     and the triangulation used.
 
-    ``max_error_mm=None`` keeps every sample (a regular grid); a number triangulates adaptively.
+    ``max_error_mm=None`` keeps every sample (a regular grid); a number triangulates adaptively where
+    that is predicted to be no slower than the dense grid of ``dense_samples`` (:func:`surface`).
 
     >>> mesh, error, kind = height_solid(np.full((50, 80), 2.0), 0.5, 0.01)
     >>> round(float(mesh.volume), 6), len(mesh.faces) < 20, round(error, 3), kind
     (1935.5, True, 0.0, 'adaptive')
     """
-    vertices, faces, error, kind = surface(heights, pitch, max_error_mm)
-    vertices, faces = close_surface(vertices, faces)
+    vertices, faces, error, kind = closed_surface(heights, pitch, max_error_mm, dense_samples)
     return trimesh.Trimesh(vertices, faces, process=False, validate=False), error, kind

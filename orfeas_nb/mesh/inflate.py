@@ -40,7 +40,9 @@ def _triangulate(part: Polygon, edge_mm: float) -> tuple[np.ndarray, np.ndarray,
         points.append(ring)
         segments.append(start + np.column_stack([np.arange(n), (np.arange(n) + 1) % n]))
         start += n
-    spec = {"vertices": np.concatenate(points), "segments": np.concatenate(segments)}
+    # rings may touch at a vertex (a hole at the rim): Triangle needs each point once
+    unique, index = np.unique(np.concatenate(points), axis=0, return_inverse=True)
+    spec = {"vertices": unique, "segments": index.reshape(-1)[np.concatenate(segments)]}
     if part.interiors:
         spec["holes"] = np.array([Polygon(r).representative_point().coords[0] for r in part.interiors])
     max_area = edge_mm**2 * np.sqrt(3) / 4
@@ -123,11 +125,13 @@ def balloon(part: Polygon, edge_mm: float, roundness: float, flat_bottom: bool =
 
 def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: dict, stages: Stages) -> MeshResult:
     """Inflated silhouette whose outline's longest side is ``size_mm``."""
-    tolerance = options["tolerance_mm"] or level.max_error_mm
+    tolerance = options["tolerance_mm"] or level.outline_tolerance_mm
     with stages("outline"):
         shape, mask, mm_per_pixel = outline.outline_mm(
             image, size_mm=size_mm, resolution=level.resolution, options=options, tolerance_mm=tolerance
         )
+    with stages("fidelity"):
+        gap = outline.gap_to_picture(shape, image, size_mm=size_mm, resolution=level.dense_resolution, options=options)
     edge = max(2.0 * size_mm / level.resolution, tolerance)
     with stages("inflate"):
         parts = [balloon(p, edge, options["roundness"], options["flat_bottom"]) for p in shape.geoms]
@@ -140,5 +144,6 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
         "parts": len(shape.geoms),
         "holes": int(sum(len(p.interiors) for p in shape.geoms)),
         "achieved_max_error_mm": round(float(tolerance), 6),
+        **outline.printer_info(level, gap, tolerance),
     }
     return MeshResult(mesh, info)

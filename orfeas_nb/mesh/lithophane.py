@@ -17,10 +17,10 @@ from PIL import Image
 from ..errors import InvalidInput
 from ..timing import Stages
 from . import images
-from .heightfield import close_surface, strip_slab, surface
+from .heightfield import closed_surface, strip_slab
 from .options import Option
 from .quality import QualityLevel
-from .relief import TRIANGULATION, framed_grid
+from .relief import TRIANGULATION, gap_to_picture, printed_grid, printer_info
 from .result import MeshResult
 
 OPTIONS = (
@@ -87,26 +87,30 @@ def build(image: Image.Image, *, size_mm: float, level: QualityLevel, options: d
     with stages("heights"):
         relative = thickness_map(image, options)
     with stages("resample"):
-        grid, pitch, _ = framed_grid(relative, size_mm, level.resolution, options["frame_mm"])
-        thickness = low + (high - low) * np.clip(grid, 0.0, 1.0)
+        grid, pitch, _, dense = printed_grid(relative, size_mm, level, options["frame_mm"])
+        relative_grid = np.clip(grid, 0.0, 1.0)
+        thickness = low + (high - low) * relative_grid.astype(np.float64)
     curved = options["shape"] == "curved"
     with stages("triangulate"):
         adaptive = options["triangulation"] == "adaptive"
         if curved:  # a bent surface keeps one column per sample: each flat triangle becomes a chord of the arc
             (vertices, faces), error, used = strip_slab(*enough_columns(thickness, pitch, options["angle_deg"])), 0.0, "grid"
         else:
-            vertices, faces, error, used = surface(thickness, pitch, level.max_error_mm if adaptive else None)
-            vertices, faces = close_surface(vertices, faces)
+            bound = level.max_error_mm if adaptive else None
+            vertices, faces, error, used = closed_surface(thickness, pitch, bound, dense.size)
     if curved:
         with stages("bend"):
             # the wrap keeps orientation, but standing it up (y → z) swaps two axes: flip the winding
             vertices, faces = bend(vertices, options["angle_deg"]), faces[:, ::-1]
+    with stages("fidelity"):
+        gap = gap_to_picture(relative_grid, dense) * (high - low)
     mesh = trimesh.Trimesh(vertices, faces, process=False, validate=False)
     info = {
         "grid": [int(grid.shape[1]), int(grid.shape[0])],
         "pitch_mm": pitch,
         "triangulation": used,
         "achieved_max_error_mm": round(error, 6),
+        **printer_info(level, error, gap),
         "min_wall_mm": low,
     }
     return MeshResult(mesh, info)

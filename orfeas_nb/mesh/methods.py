@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from ..timing import Stages
-from . import extrude, inflate, lithophane, relief
+from . import extrude, inflate, lithophane, printer, relief
 from .options import Option
 from .quality import QualityLevel
 from .result import MeshResult
@@ -33,14 +33,17 @@ class MeshMethod:
 METHODS: dict[str, MeshMethod] = {
     m.name: m
     for m in (
-        MeshMethod("relief", "brightness or alpha → height above a flat base", relief.build, relief.OPTIONS),
+        MeshMethod("relief", "brightness or alpha → height above a flat base", relief.build,
+                   (*relief.OPTIONS, *printer.OPTIONS)),
         MeshMethod(
             "lithophane",
             "dark → thick plate for back-lit prints, flat or curved",
             lithophane.build,
-            lithophane.OPTIONS,
+            (*lithophane.OPTIONS, *printer.OPTIONS),
         ),
-        MeshMethod("extrude", "silhouette (alpha or plain background) → extruded solid", extrude.build, extrude.OPTIONS),
-        MeshMethod("inflate", "silhouette → rounded balloon, closed and smooth", inflate.build, inflate.OPTIONS),
+        MeshMethod("extrude", "silhouette (alpha or plain background) → extruded solid", extrude.build,
+                   (*extrude.OPTIONS, *printer.OPTIONS)),
+        MeshMethod("inflate", "silhouette → rounded balloon, closed and smooth", inflate.build,
+                   (*inflate.OPTIONS, *printer.OPTIONS)),
     )
 }

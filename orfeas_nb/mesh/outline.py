@@ -18,6 +18,7 @@ from skimage import filters, measure, morphology
 from ..errors import InvalidInput
 from . import images
 from .options import Option
+from .quality import QualityLevel
 
 OPTIONS = (
     Option(
@@ -83,6 +84,7 @@ def foreground(image: Image.Image, mode: str = "auto", speck_percent: float = 0.
 
 def polygons(mask: np.ndarray) -> MultiPolygon:
     """The mask's outline as polygons with holes, in pixel units with y up (x = column, y = −row).
+    ``mask`` is boolean, or a coverage in [0, 1] per pixel (traced half way, between pixels).
 
     Contours are traced at the half-way level between pixel centres (scikit-image marching squares);
     nesting decides which ring is a shell and which a hole (even depth = shell).
@@ -106,17 +108,37 @@ def polygons(mask: np.ndarray) -> MultiPolygon:
     return MultiPolygon([p for p in parts if not p.is_empty])
 
 
+def without_specks(shape: MultiPolygon, speck: float) -> MultiPolygon:
+    """``shape`` without parts or holes smaller than ``speck`` (pixels²): the slivers that tracing a
+    coverage half way can leave where the averaging grazed an edge."""
+    if speck <= 0:
+        return shape
+    parts = [Polygon(p.exterior, [h for h in p.interiors if Polygon(h).area >= speck]) for p in shape.geoms if p.area >= speck]
+    if not parts:
+        raise InvalidInput("found no foreground larger than speck_percent at this quality and printer; "
+                           "try a higher quality, a smaller speck_percent or printer=exact")
+    return MultiPolygon(parts)
+
+
 def outline_mm(
     image: Image.Image, *, size_mm: float, resolution: int, options: dict, tolerance_mm: float
 ) -> tuple[MultiPolygon, np.ndarray, float]:
     """The subject's outline scaled so its longest side is ``size_mm``, lower-left corner at the origin.
 
-    The image is first resampled to ``resolution`` samples on its longest side. Returns the polygons
-    (simplified to ``tolerance_mm``), the mask used and the millimetres per mask pixel.
+    The foreground is found at up to four times ``resolution`` (the picture's own pixels when fewer),
+    then averaged down to ``resolution`` samples on its longest side and traced half way, so the
+    outline lies within a fraction of a sample of the picture's. Returns the polygons (simplified to
+    ``tolerance_mm``), the mask used and the millimetres per mask pixel.
     """
     columns, rows = images.grid_shape(*image.size, resolution)
-    mask = foreground(images.resample(image, columns, rows), options["mask"], options["speck_percent"])
-    shape = polygons(mask)
+    fine = images.grid_shape(*image.size, min(max(image.size), 4 * resolution))
+    found = foreground(images.resample(image, *fine), options["mask"], options["speck_percent"])
+    coverage = np.asarray(images.resample(Image.fromarray(found.astype(np.float32), "F"), columns, rows), dtype=np.float32)
+    mask = coverage > 0.5
+    if not mask.any():
+        raise InvalidInput("the subject is thinner than one sample at this quality and printer; "
+                           "try a higher quality, a larger size_mm or printer=exact")
+    shape = without_specks(polygons(coverage), coverage.size * options["speck_percent"] / 100.0)
     minx, miny, maxx, maxy = shape.bounds
     scale = size_mm / max(maxx - minx, maxy - miny)
     if tolerance_mm > 0:
@@ -137,3 +159,21 @@ def thinnest_width_mm(mask: np.ndarray, mm_per_pixel: float) -> float:
         return mm_per_pixel
     distance = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
     return float(2 * distance[skeleton].min() * mm_per_pixel)
+
+
+def gap_to_picture(shape: MultiPolygon, image: Image.Image, *, size_mm: float, resolution: int, options: dict) -> float:
+    """Hausdorff distance in mm between ``shape`` (an :func:`outline_mm` result) and the outline traced
+    at ``resolution`` without simplification: how far the kept outline strays from the picture's."""
+    picture, _, _ = outline_mm(image, size_mm=size_mm, resolution=resolution, options=options, tolerance_mm=0.0)
+    return float(shape.hausdorff_distance(picture))
+
+
+def printer_info(level: QualityLevel, gap_mm: float, tolerance_mm: float) -> dict:
+    """The manifest's printer facts for a silhouette: the printer, the kept feature size, the outline's
+    tolerance and its distance from the outline traced at ``exact``'s resolution."""
+    return {
+        "printer": level.printer.to_dict(),
+        "feature_mm": level.printer.feature_mm,
+        "max_error_mm_target": tolerance_mm,
+        "error_vs_picture_mm": round(gap_mm, 6),
+    }

@@ -31,6 +31,8 @@ class Report:
     min_wall_mm: float | None
     warnings: tuple[str, ...] = field(default=())
     bodies: int = 1
+    #: one line on the printer the model was made for and the detail it kept (None: not known)
+    printer: str | None = None
 
     @property
     def manifold(self) -> bool:
@@ -53,6 +55,8 @@ class Report:
             f"size: {x:.1f} × {y:.1f} × {z:.1f} mm   volume: {self.volume_mm3 / 1000:.2f} cm³",
             f"triangles: {self.triangles:,}   thinnest wall: {wall}   bodies: {self.bodies}",
         ]
+        if self.printer:
+            lines.append(self.printer)
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -87,9 +91,11 @@ def report(
     min_wall_mm: float | None = None,
     nozzle_mm: float = 0.4,
     printer_mm: tuple[float, float, float] = PRINTER_MM,
+    printer: str | None = None,
 ) -> Report:
     """Check ``mesh`` for printing; ``min_wall_mm`` is the thinnest wall if the builder knows it,
-    else it is estimated by inward ray sampling (:func:`thinnest_wall`)."""
+    else it is estimated by inward ray sampling (:func:`thinnest_wall`). ``printer`` is the line
+    describing the printer the model was made for (:func:`orfeas_nb.mesh.printer.summary_line`)."""
     watertight = bool(mesh.is_watertight)
     winding = bool(mesh.is_winding_consistent)
     extents = tuple(float(v) for v in (mesh.extents if len(mesh.vertices) else np.zeros(3)))
@@ -109,4 +115,5 @@ def report(
     if any(e > p + 1e-6 for e, p in zip(sorted(extents), sorted(printer_mm), strict=True)):
         size = " × ".join(f"{p:g}" for p in printer_mm)
         warnings.append(f"larger than a {size} mm print volume: lower size_mm or split the model")
-    return Report(watertight, winding, volume, extents, len(mesh.faces), min_wall_mm, tuple(warnings), bodies)
+    return Report(watertight, winding, volume, extents, len(mesh.faces), min_wall_mm, tuple(warnings), bodies,
+                  printer)

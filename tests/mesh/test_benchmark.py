@@ -19,10 +19,12 @@ def test_benchmark_prints_the_table_of_ratios():
     lines = done.stdout.strip().splitlines()
     assert lines[0].split()[:2] == ["benchmark", "ratio"]
     body = "\n".join(lines[2:])
-    assert "vs lithophane pkg" in body and "faster" in body, "the dev extra installs the lithophane package:\n" + body
-    assert "adaptive vs grid at 0.05 mm" in body and "of the triangles" in body
-    assert "vs numpy tofile" in body and "the floor" in body
+    for photo in ("astronaut 48²", "camera 48²", "coffee 48²", "rocket 48²", "scene.png"):
+        assert f"{photo} relief: public path vs dense path" in body and f"{photo} lithophane: public path" in body
+    assert "× the time" in body and "of the triangles" in body
+    assert "public path vs lithophane pkg" in body and "faster" in body, "the dev extra installs the lithophane package:\n" + body
     assert "watertight yes vs" in body
+    assert "vs numpy tofile + fsync" in body and "the floor" in body
 
 
 def test_an_absent_peer_package_prints_its_rows_as_not_installed(monkeypatch, capsys):
@@ -33,9 +35,9 @@ def test_an_absent_peer_package_prints_its_rows_as_not_installed(monkeypatch, ca
     spec.loader.exec_module(bench)
     bench.main(["--side", "32"])
     rows = [line for line in capsys.readouterr().out.splitlines() if "vs lithophane pkg" in line]
-    assert [row.split("  ")[0] for row in rows] == [f"lithophane 32² → STL, ours ({t}) vs lithophane pkg"
-                                                     for t in ("grid", "adaptive")]
+    assert [row.split("  ")[0] for row in rows] == [f"{photo} 32² lithophane: public path vs lithophane pkg"
+                                                     for photo in ("astronaut", "camera", "coffee", "rocket")]
     for row in rows:
         cells = [cell for cell in row.split("  ") if cell.strip()]
         assert cells[1].strip() == "not installed"
-        assert "watertight yes" in row and "pip install lithophane" in row
+        assert "pip install lithophane" in row

@@ -57,3 +57,43 @@ def test_admesh_finds_nothing_to_fix(models, method, tmp_path):
         assert stats[key] == "0", (key, done.stdout)
     volume = float(re.search(r"Volume\s*:\s*([\d.]+)", done.stdout).group(1))
     assert volume == pytest.approx(models[method].mesh.volume, rel=1e-3)
+
+
+def _print_seconds(gcode: str) -> int:
+    """PrusaSlicer's ``; estimated printing time (normal mode) = 1h 2m 3s`` in seconds."""
+    found = re.search(r"^; estimated printing time \(normal mode\) = (.+)$", gcode, re.MULTILINE)
+    assert found, "no estimated printing time in the G-code"
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([dhms])", found.group(1)))
+
+
+def _slice(model_path, gcode) -> float:
+    """Slice with PrusaSlicer's default FDM profile; the CPU seconds the slicer spent (its work, whatever
+    else the machine is doing)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(["prusa-slicer", "--export-gcode", "--output", str(gcode), str(model_path)],
+                          capture_output=True, text=True, timeout=600)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+@pytest.mark.skipif(absent("prusa-slicer"), reason="prusa-slicer is installed by .ci/run (apt)")
+def test_the_fdm_model_of_a_photo_slices_faster_prints_no_longer_and_is_smaller_than_the_exact_one(tmp_path):
+    """A small relief (25 mm) of scikit-image's photo of coins, exact and for the default FDM printer.
+
+    The slicer's speed is compared as the CPU time it spends on each file in this one test (a ratio,
+    robust to a busy machine): about 10× here, 5× asked."""
+    import skimage
+
+    coins = skimage.data.coins()
+    made = {p: orfeas_nb.image_to_3d(coins, quality=5, size_mm=25.0, printer=p) for p in ("exact", "fdm")}
+    files = {p: model.export(tmp_path / f"{p}.stl") for p, model in made.items()}
+    cpu = {p: _slice(files[p], tmp_path / f"{p}.gcode") for p in made}
+    printing = {p: _print_seconds((tmp_path / f"{p}.gcode").read_text()) for p in made}
+    assert made["fdm"].mesh.volume == pytest.approx(made["exact"].mesh.volume, rel=0.01)
+    assert cpu["exact"] >= 5 * cpu["fdm"], cpu
+    assert printing["fdm"] <= printing["exact"], printing
+    assert files["exact"].stat().st_size >= 4 * files["fdm"].stat().st_size

@@ -107,6 +107,19 @@ def test_image_to_3d_takes_your_image_method_and_formats(tmp_path, disk_png):
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.integration
+def test_image_to_3d_takes_a_printer(tmp_path, disk_png):
+    out = tmp_path / "out"
+    assert papermill.inspect_notebook(NOTEBOOKS / "image_to_3d.ipynb")["printer"]["default"] == '"fdm"'
+    nb = run("image_to_3d", tmp_path, image=str(disk_png), printer="exact", quality=3, size_mm=60.0, formats=["stl"],
+             output_dir=str(out))
+    manifest = json.loads((out / "disk-relief.manifest.json").read_text())
+    assert manifest["printer"]["name"] == "exact" and manifest["parameters"]["printer"] == "exact"
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "printer: exact (every sample kept)" in printed
+
+
+@pytest.mark.notebook
+@pytest.mark.integration
 def test_a_bad_parameter_stops_the_notebook_with_an_orfeas_error(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError) as info:
         run("image_to_3d", tmp_path, method="sculpt", output_dir=str(tmp_path / "out"))

@@ -155,6 +155,17 @@ def test_other_formats(api, fmt, media):
     assert max(mesh.extents) == pytest.approx(100.0, rel=1e-3)
 
 
+def test_method_options_from_the_catalogue_pass_through(api):
+    upload = api.upload(png()).json()["job_id"]
+    body = {"job_id": upload, "quality": 1, "printer": "resin", "height_mm": 3}
+    job = api.wait_job(api.call("POST", "generate-3d", json=body).json()["job_id"])
+    assert job["status"] == "done", job
+    manifest = api.call("GET", f"jobs/{job['job_id']}/manifest").json()
+    assert manifest["parameters"]["printer"] == "resin" and manifest["parameters"]["height_mm"] == 3.0
+    refused = api.call("POST", "generate-3d", json={**body, "printer": "laser"})
+    assert refused.status_code == 400 and "fdm, resin, exact" in refused.json()["error"]["message"]
+
+
 def test_generate_refuses_bad_values_and_unknown_jobs(api):
     upload = api.upload(png()).json()["job_id"]
     for body, words in [
