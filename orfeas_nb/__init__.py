@@ -21,6 +21,8 @@ _LAZY = {
     "text_to_image": ("orfeas_nb.api", "text_to_image"),
     "text_to_3d": ("orfeas_nb.api", "text_to_3d"),
     "Model3D": ("orfeas_nb.model", "Model3D"),
+    "connect": ("orfeas_nb.client", "connect"),
+    "Client": ("orfeas_nb.client", "Client"),
     "reproduce": ("orfeas_nb.reproduction", "reproduce"),
     "Studio": ("orfeas_nb.widgets", "Studio"),
     "samples": ("orfeas_nb.samples", None),

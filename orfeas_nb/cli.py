@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -124,6 +125,40 @@ def _text_to_3d_steps_help() -> str:
     return f"sampling steps (default: per model): {own}; other methods' text→image {_range(cat.generation_option('steps'))}"
 
 
+def _server_options(command):
+    """Add ``--server URL`` and ``--token`` to a generation command; :func:`_generator` reads them."""
+
+    @functools.wraps(command)
+    def run(*args, server: str | None, token: str | None, **kwargs):
+        if token is not None and server is None:
+            raise click.UsageError("--token goes with --server URL (the orfeas server to run on)")
+        click.get_current_context().meta["orfeas_server"] = (server, token)
+        return command(*args, **kwargs)
+
+    options = [
+        click.Option(["--token"], default=None, help="the server's token [default: $ORFEAS_TOKEN, or ?token= in URL]"),
+        click.Option(["--server"], default=None, metavar="URL",
+                     help="run on this orfeas server (a Jupyter server's URL, e.g. from `orfeas serve`)"),
+    ]
+    run.__click_params__ = [*options, *getattr(command, "__click_params__", [])]  # listed last in --help
+    return run
+
+
+def _generator():
+    """Where the current command generates: this process (:mod:`orfeas_nb.api`), or a client of --server."""
+    ctx = click.get_current_context()
+    server, token = ctx.meta.get("orfeas_server", (None, None))
+    if server is None:
+        from . import api
+
+        return api
+    from .client import connect
+
+    client = connect(server, token)
+    ctx.call_on_close(client.close)
+    return client
+
+
 @click.group(cls=OrfeasGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="orfeas")
 def cli() -> None:
@@ -148,6 +183,7 @@ def demo(out: Path | None, quality: int) -> None:
 
 
 @cli.command("image-to-3d")
+@_server_options
 @click.argument("image", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               **_help(help_from=_formats_help))
@@ -160,7 +196,7 @@ def demo(out: Path | None, quality: int) -> None:
 def image_to_3d_command(image: Path, out: Path, method: str, quality: int, size_mm: float, printer: str | None,
                         options: tuple[str, ...]) -> None:
     """Turn IMAGE into a printable 3D model written to OUT."""
-    from .api import image_to_3d
+    image_to_3d = _generator().image_to_3d
     from .files import check_output
     from .mesh.export import format_for
     from .mesh.options import parse_option_texts
@@ -188,6 +224,7 @@ _style_option = click.option("--style", type=CatalogueChoice("styles"), default=
 
 
 @cli.command("text-to-image")
+@_server_options
 @click.argument("prompt")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="output .png")
 @_model_option
@@ -200,7 +237,7 @@ _style_option = click.option("--style", type=CatalogueChoice("styles"), default=
 def text_to_image_command(prompt: str, out: Path, model: str | None, style: str, seed: int | None, steps: int | None,
                           width: int | None, height: int | None, negative_prompt: str | None) -> None:
     """Generate a picture from PROMPT with a text→image model and write it to OUT (.png)."""
-    from .api import text_to_image
+    text_to_image = _generator().text_to_image
 
     _check_png(out)
     image = text_to_image(prompt, model=model, style=style, seed=seed, steps=steps, width=width, height=height,
@@ -212,6 +249,7 @@ def text_to_image_command(prompt: str, out: Path, model: str | None, style: str,
 
 
 @cli.command("text-to-3d")
+@_server_options
 @click.argument("prompt")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               **_help(help_from=_formats_help))
@@ -231,7 +269,7 @@ def text_to_3d_command(prompt: str, out: Path, method: str, quality: int, size_m
                        image_model: str | None, depth_model: str | None, style: str, seed: int | None,
                        steps: int | None, printer: str | None, options: tuple[str, ...]) -> None:
     """Turn PROMPT into a printable 3D model written to OUT."""
-    from .api import text_to_3d
+    text_to_3d = _generator().text_to_3d
     from .files import check_output
     from .mesh.export import format_for
     from .mesh.options import parse_option_texts
@@ -365,6 +403,31 @@ def batch_command(
     )
     if result.failed:
         ctx.exit(1)
+
+
+_UI_EXTENSIONS = ("jupyterlab", "jupyter_lsp", "notebook", "notebook_shim", "nbclassic", "jupyter_server_terminals")
+
+
+@cli.command("serve", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--ip", default="127.0.0.1", show_default=True, help="address to listen on (keep loopback unless "
+              "a firewall or proxy guards it)")
+@click.option("--port", type=click.IntRange(0, 65535), default=8888, show_default=True, help="port; 0 picks a free one")
+@click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED, metavar="[JUPYTER OPTIONS]...")
+def serve_command(ip: str, port: int, jupyter_args: tuple[str, ...]) -> None:
+    """Serve the orfeas HTTP API from a headless Jupyter server (no JupyterLab) until Ctrl-C.
+
+    Jupyter prints the URL with its token; orfeas_nb.connect(URL) and --server URL take it as it is.
+    Further options go to Jupyter, e.g. --IdentityProvider.token=... or --ServerApp.root_dir=...
+    """
+    from jupyter_server.serverapp import ServerApp
+
+    extensions = {"orfeas_nb.server": True, **{name: False for name in _UI_EXTENSIONS}}
+    app = ServerApp.instance()
+    app.initialize([f"--ServerApp.ip={ip}", f"--ServerApp.port={port}", "--ServerApp.open_browser=False",
+                    f"--ServerApp.jpserver_extensions={extensions!r}", *jupyter_args])
+    click.echo(f"orfeas HTTP API at {app.connection_url}orfeas/ (health, upload-image, text-to-image, generate-3d, "
+               "jobs); pass the URL with its token, printed below, to orfeas_nb.connect() or --server")
+    app.start()
 
 
 def main() -> None:  # pragma: no cover - the console-script entry point
