@@ -28,6 +28,7 @@ from typing import Any
 
 from .. import files
 from ..jobstate import FAILED, QUEUED, RUNNING, WAITING
+from ..monitoring.multiprocess import pid_alive
 
 FILE_NAMES = ("input", "image.png", "preview.png", "manifest.json",
               *(f"model.{suffix}" for suffix in ("stl", "obj", "glb", "ply", "3mf")))
@@ -44,24 +45,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
 """
-
-
-def _alive(pid: int) -> bool:
-    """True while process ``pid`` runs (a zombie counts as dead when psutil can tell)."""
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil comes with the server extra
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except OSError:
-            return True
-        return True
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def new_id() -> str:
@@ -167,7 +150,7 @@ class JobStore:
         with self._lock:
             owners = [row[0] for row in self._db.execute(
                 "SELECT DISTINCT owner FROM jobs WHERE status IN (?, ?)", (QUEUED, RUNNING))]
-            gone = [owner for owner in owners if owner == os.getpid() or owner <= 0 or not _alive(owner)]
+            gone = [owner for owner in owners if owner == os.getpid() or owner <= 0 or not pid_alive(owner)]
             return sum(self._db.execute(
                 "UPDATE jobs SET status = ?, message = ?, error_type = 'OrfeasError', error_message = ?, finished = ? "
                 "WHERE status IN (?, ?) AND owner = ?",

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import stop
+
 URL_LINE = re.compile(r"(http://127\.0\.0\.1:\d+/)\?token=([0-9a-f]+)")
 
 
@@ -62,13 +64,7 @@ class Served:
             return exc.code, exc.read()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop(self.process)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ import yaml
 from jupyter_client import BlockingKernelClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.processes import stop
+
 from .conftest import MONITORING, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -113,12 +115,7 @@ class Jupyter:
         return kernel_id, client
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        stop(self.process)
         self.log.close()
 
 

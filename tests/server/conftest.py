@@ -21,6 +21,7 @@ from openapi_schema_validator import OAS31Validator
 from PIL import Image
 
 from tests.monitoring.conftest import free_port
+from tests.processes import stop
 
 OTHER_EXTENSIONS = ("jupyterlab", "jupyter_lsp", "notebook_shim", "notebook", "nbclassic", "jupyter_server_terminals")
 
@@ -132,12 +133,7 @@ class ApiServer:
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        stop(self.process)
         with_group = self.process.pid
         try:  # workers of a local cluster that outlived the server
             os.killpg(with_group, signal.SIGKILL)
