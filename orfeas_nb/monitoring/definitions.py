@@ -16,7 +16,9 @@ every live kernel and batch worker add up (and a dead process's values can be re
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
@@ -71,19 +73,16 @@ def _create(registry: CollectorRegistry) -> Metrics:
     )
 
 
+_M = TypeVar("_M")
+
+
 def metrics(registry: CollectorRegistry | None = None) -> Metrics:
     """The orfeas_nb metrics of ``registry`` (default: prometheus-client's global one), created on first use.
 
     >>> m = metrics()
     >>> m.generations.labels("image_to_3d", "relief", "success").inc()
     """
-    registry = REGISTRY if registry is None else registry
-    with _lock:
-        found = getattr(registry, _ATTRIBUTE, None)
-        if found is None:
-            found = _create(registry)
-            setattr(registry, _ATTRIBUTE, found)
-    return found
+    return _once(registry, _ATTRIBUTE, _create)
 
 
 @dataclass(frozen=True)
@@ -107,19 +106,29 @@ def request_metrics(registry: CollectorRegistry | None = None) -> RequestMetrics
     >>> registry.get_sample_value("orfeas_requests_total", {"method": "GET", "endpoint": "jobs/{id}", "status": "200"})
     1.0
     """
+    return _once(registry, _REQUESTS_ATTRIBUTE, _create_requests)
+
+
+def _once(registry: CollectorRegistry | None, attribute: str, create: Callable[[CollectorRegistry], _M]) -> _M:
+    """The metrics kept on ``registry`` (default: the global one) under ``attribute``, created by
+    ``create(registry)`` on first use: re-running a notebook cell never registers them twice."""
     registry = REGISTRY if registry is None else registry
     with _lock:
-        found = getattr(registry, _REQUESTS_ATTRIBUTE, None)
+        found = getattr(registry, attribute, None)
         if found is None:
-            found = RequestMetrics(
-                requests=Counter(
-                    "orfeas_requests", "HTTP API requests answered, by method, route template and status code.",
-                    ["method", "endpoint", "status"], registry=registry,
-                ),
-                duration=Histogram(
-                    "orfeas_request_duration_seconds", "Seconds to answer each HTTP API request, by method and route template.",
-                    ["method", "endpoint"], buckets=REQUEST_BUCKETS, registry=registry,
-                ),
-            )
-            setattr(registry, _REQUESTS_ATTRIBUTE, found)
+            found = create(registry)
+            setattr(registry, attribute, found)
     return found
+
+
+def _create_requests(registry: CollectorRegistry) -> RequestMetrics:
+    return RequestMetrics(
+        requests=Counter(
+            "orfeas_requests", "HTTP API requests answered, by method, route template and status code.",
+            ["method", "endpoint", "status"], registry=registry,
+        ),
+        duration=Histogram(
+            "orfeas_request_duration_seconds", "Seconds to answer each HTTP API request, by method and route template.",
+            ["method", "endpoint"], buckets=REQUEST_BUCKETS, registry=registry,
+        ),
+    )

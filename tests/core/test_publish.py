@@ -42,6 +42,19 @@ def assert_pair_consistent(model_file: Path) -> dict:
     return manifest
 
 
+def disk_full_at_the_second_file(monkeypatch) -> None:
+    """From now on the second file fsynced fails with ENOSPC, as a full disk would."""
+    fsync, calls = os.fsync, []
+
+    def full_on_the_second_file(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_on_the_second_file)
+
+
 def test_the_manifest_names_its_file_by_sha256(models, tmp_path):
     path = models[0].export(tmp_path / "a.glb")
     manifest = assert_pair_consistent(path)
@@ -53,16 +66,7 @@ def test_the_manifest_names_its_file_by_sha256(models, tmp_path):
 def test_disk_full_at_the_second_write_keeps_the_old_pair(models, tmp_path, monkeypatch):
     target = models[0].export(tmp_path / "m.stl")
     old = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    fsync = os.fsync
-    calls = []
-
-    def full_on_the_second_file(fd):
-        calls.append(fd)
-        if len(calls) == 2:  # the model's temporary is complete; the manifest's hits a full disk
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", full_on_the_second_file)
+    disk_full_at_the_second_file(monkeypatch)  # the model's temporary is complete; the manifest's hits a full disk
     with pytest.raises(ExportError, match=r"cannot write m\.stl, m\.manifest\.json: No space left on device; "
                                           "nothing was written"):
         models[1].export(target)
@@ -71,16 +75,7 @@ def test_disk_full_at_the_second_write_keeps_the_old_pair(models, tmp_path, monk
 
 
 def test_disk_full_on_a_first_export_leaves_no_file(models, tmp_path, monkeypatch):
-    fsync = os.fsync
-    calls = []
-
-    def full_on_the_second_file(fd):
-        calls.append(fd)
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", full_on_the_second_file)
+    disk_full_at_the_second_file(monkeypatch)
     with pytest.raises(ExportError, match="nothing was written"):
         models[0].export(tmp_path / "new.stl")
     assert visible(tmp_path) == []
@@ -178,15 +173,7 @@ def test_the_picture_and_its_manifest_are_one_unit(tmp_path, monkeypatch):
     manifest = json.loads(manifest_path(out).read_text())
     assert manifest["output"]["sha256"] == sha(out) and manifest["seed"] == 3
     old = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    fsync, calls = os.fsync, []
-
-    def full_on_the_second_file(fd):
-        calls.append(fd)
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", full_on_the_second_file)
+    disk_full_at_the_second_file(monkeypatch)
     image.info["orfeas"] = {"task": "text_to_image", "seed": 4}
     with pytest.raises(ExportError, match=r"p\.png, p\.manifest\.json: No space left on device; nothing was written"):
         save_png(image.rotate(90), out)
