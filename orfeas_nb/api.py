@@ -19,7 +19,7 @@ from .model import Model3D
 from .monitoring.record import recorded
 from .options import QUALITY, size_option
 from .timing import Stages
-from .validation import check_text, input_record, load_image, validate_prompt
+from .validation import input_record, load_image, validate_prompt
 
 _VERSIONED = ("orfeas_nb", "numpy", "scipy", "pillow", "trimesh")
 
@@ -67,7 +67,6 @@ def image_to_3d(image: Any, *, method: str = "relief", quality: int = 7, size_mm
     """
     started = time.perf_counter()
     stages = Stages()
-    check_text("method", method)
     spec = catalogue().method(method)
     if spec.needs_weights:
         return _learned_image_to_3d(image, method=method, quality=quality, size_mm=size_mm, options=options)
@@ -247,7 +246,6 @@ def text_to_3d(
         model = text_to_3d("a chess pawn", method="shap-e", quality=1, steps=2, model="tiny-shap-e")
     """
     text = validate_prompt(prompt)
-    check_text("method", method)
     spec = catalogue().method(method)
     if stage_callback is not None and not callable(stage_callback):
         raise InvalidInput(f"stage_callback must be a function taking (stage, step, total), got {type(stage_callback).__name__}")

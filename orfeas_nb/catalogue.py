@@ -26,6 +26,7 @@ from .errors import InvalidInput
 from .mesh.printer import Printer
 from .mesh.quality import QualityStep
 from .options import QUALITY, Option, resolve_options, size_option
+from .validation import check_text
 
 IMAGE_TO_3D, TEXT_TO_3D = "image_to_3d", "text_to_3d"
 
@@ -116,14 +117,14 @@ class Catalogue:
     printers: Mapping[str, Printer] = field(default_factory=lambda: types.MappingProxyType({}))
 
     def method(self, name: Any) -> MethodSpec:
-        """The method called ``name``, or :class:`InvalidInput` listing the known ones."""
-        if not isinstance(name, str) or name not in self.methods:
+        """The method called ``name``, or :class:`InvalidInput` listing the known ones (or saying a name is text)."""
+        if check_text("method", name) not in self.methods:
             raise InvalidInput(f"unknown method {name!r}; choose one of: {', '.join(self.methods)}")
         return self.methods[name]
 
     def style(self, name: Any) -> StyleSpec:
-        """The style preset called ``name``, or :class:`InvalidInput` listing the known ones."""
-        if not isinstance(name, str) or name not in self.styles:
+        """The style preset called ``name``, or :class:`InvalidInput` listing the known ones (or saying a name is text)."""
+        if check_text("style", name) not in self.styles:
             raise InvalidInput(f"unknown style {name!r}; choose one of: {', '.join(self.styles)}")
         return self.styles[name]
 
