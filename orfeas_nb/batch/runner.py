@@ -177,11 +177,13 @@ def rerun_reason(
 
 
 def _run_timeout(timeout: float | None) -> float:
-    """The per-run time limit: ``timeout`` or ``ORFEAS_BATCH_RUN_TIMEOUT``, a finite number of seconds > 0."""
-    name, value = ("timeout", timeout) if timeout is not None else ("ORFEAS_BATCH_RUN_TIMEOUT", config.get("batch_run_timeout"))
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise InvalidInput(f"{name} must be a finite number of seconds above 0, got {value!r}")
-    return float(value)
+    """The per-run time limit: ``timeout``, a finite number of seconds > 0, else ``ORFEAS_BATCH_RUN_TIMEOUT``
+    (checked where settings are parsed)."""
+    if timeout is None:
+        return config.get("batch_run_timeout")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+        raise InvalidInput(f"timeout must be a finite number of seconds above 0, got {timeout!r}")
+    return float(timeout)
 
 
 def _read_notebook(path: Path) -> tuple[str, dict[str, Any]]:
