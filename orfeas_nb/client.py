@@ -33,7 +33,7 @@ from .errors import InvalidInput, JobCancelled, OrfeasError, OutOfResources
 TOKEN_ENV = "ORFEAS_TOKEN"  # noqa: S105 # nosec B105
 FINISHED = ("done", "failed", "cancelled")
 # the server's job-file keys that a local Model3D's manifest (or a local image's record) does not have
-_FILE_KEYS = ("file", "format")
+_FILE_KEYS = ("file", "format", "output")
 _ERROR_CLASSES: dict[str, type[OrfeasError]] = {
     cls.__name__: cls
     for cls in (errors.OrfeasError, errors.InvalidInput, errors.UnsupportedFormat, errors.ModelUnavailable,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UnsupportedFormat
-from .files import check_output, json_text, publish_together
+from .files import FileRecord, check_output, json_text, publish_together
 from .model import manifest_path
 
 
@@ -29,23 +29,33 @@ def check_png_output(out: str | os.PathLike, *, inputs: tuple = ()) -> Path:
     return check_output(out, sidecars=[manifest_path(out)], inputs=inputs)
 
 
+def png_bytes(image: Any) -> bytes:
+    """``image`` as PNG bytes, its ``orfeas`` record (``image.info["orfeas"]``) in a text chunk."""
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text("orfeas", json.dumps(image.info.get("orfeas", {}), default=str))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=text)
+    return buffer.getvalue()
+
+
+def picture_manifest(image: Any, written: FileRecord) -> dict[str, Any]:
+    """The sidecar document of a picture written as ``written``: its record, naming the PNG by its sha256
+    and its pixels by :func:`pixels_sha256`."""
+    record = image.info.get("orfeas", {})
+    return {**record, "task": record.get("task", "text_to_image"), "file": written.path.name, "format": "png",
+            "output": {**written.describe(), "format": "png", "pixels_sha256": pixels_sha256(image)}}
+
+
 def save_png(image: Any, out: str | os.PathLike) -> Path:
     """Write ``image`` as PNG (its ``orfeas`` record in a text chunk) and ``<name>.manifest.json`` beside it.
 
     Both files appear together or neither changes; the manifest names the PNG by its sha256 and its
     pixels by :func:`pixels_sha256`.
     """
-    from PIL import PngImagePlugin
-
     out = check_png_output(out)
-    record = image.info.get("orfeas", {})
-    text = PngImagePlugin.PngInfo()
-    text.add_text("orfeas", json.dumps(record, default=str))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", pnginfo=text)
     with publish_together() as unit:
-        written = unit.add(out, buffer.getvalue())
-        document = {**record, "task": record.get("task", "text_to_image"), "file": out.name, "format": "png",
-                    "output": {**written.describe(), "format": "png", "pixels_sha256": pixels_sha256(image)}}
-        unit.add(manifest_path(out), json_text(document))
+        written = unit.add(out, png_bytes(image))
+        unit.add(manifest_path(out), json_text(picture_manifest(image, written)))
     return out

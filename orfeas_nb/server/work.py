@@ -12,10 +12,12 @@ it fails with that reason instead of running again.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from ..errors import JobCancelled, OutOfResources
@@ -106,13 +108,19 @@ def _claim(job_id: str) -> None:
     started.set()
 
 
-def _png(image: Any, max_side: int | None = None) -> bytes:
-    if max_side is not None:
-        image = image.copy()
-        image.thumbnail((max_side, max_side))
+def _preview_png(image: Any, max_side: int) -> bytes:
+    image = image.copy()
+    image.thumbnail((max_side, max_side))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1 if max_side else 6)
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+def _written(name: str, data: bytes) -> Any:
+    """The record of job file ``name`` holding ``data``, as its manifest names it (sha256 and size)."""
+    from ..files import FileRecord
+
+    return FileRecord(Path(name), hashlib.sha256(data).hexdigest(), len(data))
 
 
 def _model_files(model: Any, fmt: str, reporter: Reporter) -> dict[str, Any]:
@@ -120,14 +128,16 @@ def _model_files(model: Any, fmt: str, reporter: Reporter) -> dict[str, Any]:
     (numpy lets go of the GIL in each, so three threads take about as long as the slowest one)."""
     from ..mesh.export import mesh_bytes
     from ..mesh.render import render_png
+    from ..model import sidecar_manifest
 
     reporter.stage(0.85, "exporting, checking printability and rendering a preview")
-    manifest = {**model.manifest, "file": f"model.{fmt}", "format": fmt}
+    name = f"model.{fmt}"
     with ThreadPoolExecutor(3, thread_name_prefix="orfeas-job") as pool:
         data = pool.submit(mesh_bytes, model.mesh, fmt, model.manifest)
         report = pool.submit(lambda: model.report().to_dict())
         preview = pool.submit(render_png, model.mesh, *PREVIEW_PX)
-        documents = {f"model.{fmt}": data.result(), "preview.png": preview.result(),
+        manifest = sidecar_manifest(model.manifest, _written(name, data.result()), fmt)
+        documents = {name: data.result(), "preview.png": preview.result(),
                      "manifest.json": json.dumps(manifest, indent=2, default=str).encode()}
         report = report.result()
     return {"files": documents, "result": {"format": fmt, "report": report, "triangles": len(model.mesh.faces)}}
@@ -136,12 +146,12 @@ def _model_files(model: Any, fmt: str, reporter: Reporter) -> dict[str, Any]:
 def generate_3d(params: dict[str, Any], image: bytes | None, reporter: Reporter) -> dict[str, Any]:
     """A model from an image (bytes) or from ``params["prompt"]``; every value was checked by the server."""
     from .. import api
-    from ..learned import LEARNED
+    from ..catalogue import catalogue
 
     values = dict(params)
     fmt = values.pop("format")
     prompt = values.pop("prompt", None)
-    learned = values["method"] in LEARNED
+    learned = catalogue().method(values["method"]).needs_weights
     if image is not None:
         reporter.stage(0.05, f"making the model ({values['method']})")
         hooks = {"callback": reporter.steps(0.05, 0.8, values["method"]), "cancel": reporter} if learned else {}
@@ -158,13 +168,16 @@ def generate_3d(params: dict[str, Any], image: bytes | None, reporter: Reporter)
 def text_to_image(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     """A picture from a prompt, as PNG plus a preview and the record of how it was made."""
     from .. import api
+    from ..picture import picture_manifest, png_bytes
 
     reporter.stage(0.01, "loading the text→image model")
     picture = api.text_to_image(**params, callback=reporter.steps(0.02, 0.95, "generating"), cancel=reporter,
                                 progress=False)
     record = picture.info.get("orfeas", {})
-    documents = {"image.png": _png(picture), "preview.png": _png(picture, 512),
-                 "manifest.json": json.dumps(record, indent=2, default=str).encode()}
+    image = png_bytes(picture)
+    manifest = picture_manifest(picture, _written("image.png", image))
+    documents = {"image.png": image, "preview.png": _preview_png(picture, 512),
+                 "manifest.json": json.dumps(manifest, indent=2, default=str).encode()}
     return {"files": documents, "result": {"width": picture.width, "height": picture.height, "seed": record.get("seed")}}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import uuid
@@ -139,6 +140,8 @@ def test_the_life_cycle_gives_a_watertight_stl_of_size_mm(api):
     manifest = api.call("GET", f"jobs/{job_id}/manifest").json()
     assert manifest["method"] == "relief" and manifest["parameters"]["size_mm"] == 40.0
     assert manifest["input"]["sha256"] == upload["sha256"]
+    assert manifest["output"] == {"name": "model.stl", "sha256": hashlib.sha256(model.content).hexdigest(),
+                                  "bytes": len(model.content), "format": "stl"}  # as a local export's sidecar
     assert api.call("GET", f"jobs/{job_id}/preview").headers["content-type"] == "image/png"
     # a finished job is not changed by DELETE
     assert api.call("DELETE", f"jobs/{job_id}").json()["status"] == "done"
@@ -199,7 +202,9 @@ def test_text_to_image_then_a_model_from_it(api):
     assert (job["width"], job["height"], job["seed"]) == (64, 64, 3)
     image = api.call("GET", f"jobs/{job['job_id']}/image")
     assert Image.open(io.BytesIO(image.content)).size == (64, 64) and image.headers["content-type"] == "image/png"
-    assert api.call("GET", f"jobs/{job['job_id']}/manifest").json()["seed"] == 3
+    manifest = api.call("GET", f"jobs/{job['job_id']}/manifest").json()
+    assert manifest["seed"] == 3 and manifest["output"]["sha256"] == hashlib.sha256(image.content).hexdigest()
+    assert Image.open(io.BytesIO(image.content)).text["orfeas"]  # the picture carries its record, as a local PNG does
     model = api.call("POST", "generate-3d", json={"job_id": job["job_id"], "quality": 1, "size_mm": 30}).json()
     done = api.wait_job(model["job_id"])
     assert done["status"] == "done" and done["report"]["watertight"]
